@@ -1,0 +1,150 @@
+package odds
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math/bits"
+)
+
+// ID is a 128-bit identifier of one provider update. It is comparable, so it
+// can key a map, and its zero value means "no ID".
+//
+// At 128 bits a false duplicate is out of reach: a window of 10^12 keys has a
+// collision chance below 10^-14.
+type ID struct {
+	Hi, Lo uint64
+}
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id == ID{} }
+
+// String returns id as 32 lower-case hex digits.
+func (id ID) String() string {
+	b, _ := id.MarshalText()
+	return string(b)
+}
+
+// AppendText appends id's 32 hex digits to b.
+func (id ID) AppendText(b []byte) ([]byte, error) {
+	var raw [16]byte
+	for i := range 8 {
+		raw[i] = byte(id.Hi >> (56 - 8*i))
+		raw[8+i] = byte(id.Lo >> (56 - 8*i))
+	}
+	return hex.AppendEncode(b, raw[:]), nil
+}
+
+// MarshalText encodes id as 32 hex digits.
+func (id ID) MarshalText() ([]byte, error) { return id.AppendText(make([]byte, 0, 32)) }
+
+// UnmarshalText decodes 32 hex digits written by [ID.MarshalText].
+func (id *ID) UnmarshalText(text []byte) error {
+	var raw [16]byte
+	if len(text) != 32 {
+		return fmt.Errorf("%w: ID %q: want 32 hex digits", ErrSyntax, text)
+	}
+	if _, err := hex.Decode(raw[:], text); err != nil {
+		return fmt.Errorf("%w: ID %q: %w", ErrSyntax, text, err)
+	}
+	var v ID
+	for i := range 8 {
+		v.Hi = v.Hi<<8 | uint64(raw[i])
+		v.Lo = v.Lo<<8 | uint64(raw[8+i])
+	}
+	*id = v
+	return nil
+}
+
+// Hasher builds an [ID] from the fields that identify an update. The zero
+// Hasher is ready to use; add fields in a fixed order and call [Hasher.Sum].
+//
+// The hash is fast (it reads 8 bytes a step and allocates nothing) and stable:
+// the same fields give the same ID in every process, on every machine and in
+// every release, so IDs can be shared through Redis or stored in a database.
+// It is not cryptographic; don't use it where an adversary picks the input
+// and benefits from a collision.
+//
+// Fields are length-delimited, so ("ab", "c") and ("a", "bc") differ.
+type Hasher struct {
+	a, b uint64
+	n    uint64 // fields added
+}
+
+// Mixing constants (from wyhash), chosen for good avalanche under 128-bit multiply.
+const (
+	k0 = 0xa0761d6478bd642f
+	k1 = 0xe7037ed1a0b428db
+	k2 = 0x8ebc6af09c88c6e3
+	k3 = 0x589965cc75374cc3
+)
+
+func mix(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x, y)
+	return hi ^ lo
+}
+
+// step absorbs one 64-bit word into both lanes.
+func (h *Hasher) step(w uint64) {
+	h.a = mix(h.a^w^k0, k1^h.b)
+	h.b = mix(h.b^w^k2, k3^h.a)
+}
+
+// AddString adds one field.
+func (h *Hasher) AddString(s string) {
+	n := len(s)
+	for len(s) >= 8 {
+		h.step(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+		s = s[8:]
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	h.step(w)
+	h.endField(uint64(n))
+}
+
+// AddBytes adds one field; it hashes like AddString of the same bytes.
+func (h *Hasher) AddBytes(b []byte) {
+	n := len(b)
+	for len(b) >= 8 {
+		h.step(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
+		b = b[8:]
+	}
+	var w uint64
+	for i := 0; i < len(b); i++ {
+		w |= uint64(b[i]) << (8 * i)
+	}
+	h.step(w)
+	h.endField(uint64(n))
+}
+
+// AddUint64 adds one integer field, such as a sequence or a time in nanoseconds.
+func (h *Hasher) AddUint64(v uint64) {
+	h.step(v)
+	h.endField(8 | 1<<62) // a tag no string length can take
+}
+
+// endField seals a field with its length and position, so field
+// boundaries and order change the ID.
+func (h *Hasher) endField(tail uint64) {
+	h.n++
+	h.step(tail ^ h.n<<32)
+}
+
+// Sum returns the ID of the fields added so far. It does not change h.
+func (h *Hasher) Sum() ID {
+	return ID{Hi: fmix(h.a ^ h.b>>1 ^ h.n), Lo: fmix(h.b ^ h.a<<1 ^ k1)}
+}
+
+// fmix is MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
+func fmix(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}

@@ -1,0 +1,122 @@
+package odds
+
+import (
+	"errors"
+	"testing"
+)
+
+func idOf(fields ...string) ID {
+	var h Hasher
+	for _, f := range fields {
+		h.AddString(f)
+	}
+	return h.Sum()
+}
+
+// IDs are shared between processes and stored, so the hash must never change.
+func TestIDStable(t *testing.T) {
+	var h Hasher
+	h.AddString("pinnacle")
+	h.AddString("nfl-2026-00042:spreads")
+	h.AddString("home")
+	h.AddUint64(1795000000123)
+	const want = "0230a1014365ad3eac6d65c4fd7b6378"
+	if got := h.Sum().String(); got != want {
+		t.Errorf("ID = %s, want %s (changing the hash breaks stored IDs)", got, want)
+	}
+}
+
+func TestIDDistinguishesFields(t *testing.T) {
+	pairs := [][2][]string{
+		{{"ab", "c"}, {"a", "bc"}},
+		{{"abcdefgh"}, {"abcdefgh", ""}},
+		{{"abcdefgh"}, {"abcdefgh\x00"}},
+		{{""}, {}},
+		{{"a", "b"}, {"b", "a"}},
+		{{"abcdefghij"}, {"abcdefghik"}},
+	}
+	for _, p := range pairs {
+		if idOf(p[0]...) == idOf(p[1]...) {
+			t.Errorf("%q and %q hash alike", p[0], p[1])
+		}
+	}
+	var a, b Hasher
+	a.AddString("12345678")
+	b.AddUint64(0x3837363534333231) // the same 8 bytes as an integer field
+	if a.Sum() == b.Sum() {
+		t.Error("a string field and an integer field with the same bytes hash alike")
+	}
+}
+
+func TestIDBytesMatchString(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghijklmnopq"} {
+		var a, b Hasher
+		a.AddString(s)
+		b.AddBytes([]byte(s))
+		if a.Sum() != b.Sum() {
+			t.Errorf("AddBytes(%q) != AddString(%q)", s, s)
+		}
+	}
+}
+
+// No collisions over a million near-identical inputs, in either half.
+func TestIDNoCollisions(t *testing.T) {
+	seenHi := make(map[uint64]bool, 1<<20)
+	seenLo := make(map[uint64]bool, 1<<20)
+	for i := range uint64(1 << 20) {
+		var h Hasher
+		h.AddString("provider")
+		h.AddString("market")
+		h.AddUint64(i)
+		id := h.Sum()
+		if seenHi[id.Hi] || seenLo[id.Lo] {
+			t.Fatalf("collision at %d", i)
+		}
+		seenHi[id.Hi], seenLo[id.Lo] = true, true
+	}
+}
+
+func TestIDText(t *testing.T) {
+	id := idOf("x")
+	b, _ := id.MarshalText()
+	var back ID
+	if err := back.UnmarshalText(b); err != nil || back != id {
+		t.Fatalf("round trip %s -> %s, %v", id, back, err)
+	}
+	for _, bad := range []string{"", "zz", "0123456789abcdef0123456789abcdeg"} {
+		if err := back.UnmarshalText([]byte(bad)); !errors.Is(err, ErrSyntax) {
+			t.Errorf("UnmarshalText(%q) error = %v, want ErrSyntax", bad, err)
+		}
+	}
+	if !(ID{}).IsZero() || id.IsZero() {
+		t.Error("IsZero wrong")
+	}
+}
+
+func TestStatusAndSideText(t *testing.T) {
+	for s := StatusOpen; s <= StatusRemoved; s++ {
+		b, err := s.MarshalText()
+		var back Status
+		if err != nil || back.UnmarshalText(b) != nil || back != s {
+			t.Errorf("status %v round trip = %v, %v", s, back, err)
+		}
+	}
+	if _, err := Status(99).MarshalText(); err == nil {
+		t.Error("Status(99) encoded")
+	}
+	var st Status
+	if err := st.UnmarshalText([]byte("OPEN")); !errors.Is(err, ErrSyntax) {
+		t.Errorf("status OPEN error = %v", err)
+	}
+	for _, s := range []Side{Back, Lay} {
+		b, _ := s.MarshalText()
+		var back Side
+		if back.UnmarshalText(b) != nil || back != s {
+			t.Errorf("side %v round trip = %v", s, back)
+		}
+	}
+	var sd Side
+	if err := sd.UnmarshalText([]byte("x")); !errors.Is(err, ErrSyntax) {
+		t.Errorf("side x error = %v", err)
+	}
+}
