@@ -3,3 +3,5 @@ module github.com/oddsflow/oddsflow
 go 1.24
 
 require github.com/shopspring/decimal v1.6.0
+
+require github.com/google/go-cmp v0.7.0 // indirect

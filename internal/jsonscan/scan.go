@@ -1,0 +1,357 @@
+// Package jsonscan is a small, allocation-free JSON reader for decoders built
+// for one message shape. It validates what it reads, never panics on any
+// input, and hands out slices of the input instead of copies.
+package jsonscan
+
+import (
+	"errors"
+	"unicode/utf8"
+)
+
+// ErrSyntax reports input that is not valid JSON where a value was expected.
+var ErrSyntax = errors.New("invalid JSON")
+
+// maxDepth bounds nesting in Skip, so hostile input cannot exhaust the stack.
+const maxDepth = 64
+
+// Scanner reads one JSON text. The zero value is not usable; call Reset.
+type Scanner struct {
+	buf     []byte
+	pos     int
+	scratch []byte // unescaped strings live here until the next String call
+}
+
+// Reset starts reading b.
+func (s *Scanner) Reset(b []byte) {
+	s.buf, s.pos = b, 0
+}
+
+// Pos returns the offset of the next unread byte, for error messages.
+func (s *Scanner) Pos() int { return s.pos }
+
+func (s *Scanner) ws() {
+	for s.pos < len(s.buf) {
+		switch s.buf[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// Peek returns the next non-space byte without consuming it, or 0 at the end.
+func (s *Scanner) Peek() byte {
+	s.ws()
+	if s.pos < len(s.buf) {
+		return s.buf[s.pos]
+	}
+	return 0
+}
+
+// Byte consumes c, the next non-space byte, or reports false.
+func (s *Scanner) Byte(c byte) bool {
+	if s.Peek() == c {
+		s.pos++
+		return true
+	}
+	return false
+}
+
+// End reports whether only white space remains.
+func (s *Scanner) End() bool { return s.Peek() == 0 && s.pos == len(s.buf) }
+
+// ObjectStart consumes '{'.
+func (s *Scanner) ObjectStart() bool { return s.Byte('{') }
+
+// NextKey reads the next key of an object whose '{' was consumed, and its
+// ':'. It returns ok=false at the closing '}' (consumed) and sets *err on
+// malformed input. first must be true for the first call of an object.
+func (s *Scanner) NextKey(first bool) (key []byte, ok bool, err error) {
+	if s.Byte('}') {
+		return nil, false, nil
+	}
+	if !first && !s.Byte(',') {
+		return nil, false, ErrSyntax
+	}
+	k, err := s.String()
+	if err != nil {
+		return nil, false, err
+	}
+	if !s.Byte(':') {
+		return nil, false, ErrSyntax
+	}
+	return k, true, nil
+}
+
+// ArrayStart consumes '['.
+func (s *Scanner) ArrayStart() bool { return s.Byte('[') }
+
+// NextElem reports whether another element follows in an array whose '['
+// was consumed, consuming the ',' between elements and the closing ']'.
+func (s *Scanner) NextElem(first bool) (bool, error) {
+	if s.Byte(']') {
+		return false, nil
+	}
+	if !first && !s.Byte(',') {
+		return false, ErrSyntax
+	}
+	if s.Peek() == 0 {
+		return false, ErrSyntax
+	}
+	return true, nil
+}
+
+// String reads a string and returns its content, unescaped. The result
+// aliases the input, or an internal buffer that the next String call reuses.
+func (s *Scanner) String() ([]byte, error) {
+	if !s.Byte('"') {
+		return nil, ErrSyntax
+	}
+	start := s.pos
+	for s.pos < len(s.buf) {
+		c := s.buf[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return s.buf[start : s.pos-1], nil
+		case c == '\\':
+			return s.unescape(start)
+		case c < 0x20:
+			return nil, ErrSyntax
+		}
+		s.pos++
+	}
+	return nil, ErrSyntax
+}
+
+func (s *Scanner) unescape(start int) ([]byte, error) {
+	out := append(s.scratch[:0], s.buf[start:s.pos]...)
+	for s.pos < len(s.buf) {
+		c := s.buf[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			s.scratch = out
+			return out, nil
+		case c < 0x20:
+			return nil, ErrSyntax
+		case c != '\\':
+			out = append(out, c)
+			s.pos++
+			continue
+		}
+		if s.pos+1 >= len(s.buf) {
+			return nil, ErrSyntax
+		}
+		e := s.buf[s.pos+1]
+		s.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return nil, ErrSyntax
+			}
+			if r >= 0xD800 && r < 0xDC00 && s.pos+1 < len(s.buf) && s.buf[s.pos] == '\\' && s.buf[s.pos+1] == 'u' {
+				s.pos += 2
+				lo, ok := s.hex4()
+				if !ok {
+					return nil, ErrSyntax
+				}
+				r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
+				if lo < 0xDC00 || lo > 0xDFFF {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return nil, ErrSyntax
+		}
+	}
+	return nil, ErrSyntax
+}
+
+func (s *Scanner) hex4() (rune, bool) {
+	if s.pos+4 > len(s.buf) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.buf[s.pos : s.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	s.pos += 4
+	return r, true
+}
+
+// Number reads a JSON number and returns its text.
+func (s *Scanner) Number() ([]byte, error) {
+	s.ws()
+	start := s.pos
+	if s.pos < len(s.buf) && s.buf[s.pos] == '-' {
+		s.pos++
+	}
+	intStart := s.pos
+	if !s.digits() || (s.buf[intStart] == '0' && s.pos-intStart > 1) {
+		s.pos = start
+		return nil, ErrSyntax // JSON allows no leading zeros
+	}
+	if s.pos < len(s.buf) && s.buf[s.pos] == '.' {
+		s.pos++
+		if !s.digits() {
+			s.pos = start
+			return nil, ErrSyntax
+		}
+	}
+	if s.pos < len(s.buf) && (s.buf[s.pos] == 'e' || s.buf[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.buf) && (s.buf[s.pos] == '+' || s.buf[s.pos] == '-') {
+			s.pos++
+		}
+		if !s.digits() {
+			s.pos = start
+			return nil, ErrSyntax
+		}
+	}
+	return s.buf[start:s.pos], nil
+}
+
+func (s *Scanner) digits() bool {
+	start := s.pos
+	for s.pos < len(s.buf) && s.buf[s.pos] >= '0' && s.buf[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos > start
+}
+
+// Int reads a number that must be an integer in int64 range.
+func (s *Scanner) Int() (int64, []byte, error) {
+	raw, err := s.Number()
+	if err != nil {
+		return 0, nil, err
+	}
+	v, ok := ParseInt(raw)
+	if !ok {
+		return 0, raw, ErrSyntax
+	}
+	return v, raw, nil
+}
+
+// ParseInt parses an optionally negative run of decimal digits without
+// allocating; ok is false for anything else or on overflow.
+func ParseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// Literal reads true, false or null and returns it.
+func (s *Scanner) Literal() ([]byte, error) {
+	s.ws()
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if len(s.buf)-s.pos >= len(lit) && string(s.buf[s.pos:s.pos+len(lit)]) == lit {
+			s.pos += len(lit)
+			return s.buf[s.pos-len(lit) : s.pos], nil
+		}
+	}
+	return nil, ErrSyntax
+}
+
+// Null consumes a null and reports whether there was one.
+func (s *Scanner) Null() bool {
+	if s.Peek() == 'n' {
+		if _, err := s.Literal(); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Skip reads and discards one value of any kind, validating it.
+func (s *Scanner) Skip() error { return s.skip(0) }
+
+func (s *Scanner) skip(depth int) error {
+	if depth > maxDepth {
+		return ErrSyntax
+	}
+	switch s.Peek() {
+	case '"':
+		_, err := s.String()
+		return err
+	case '{':
+		s.pos++
+		for first := true; ; first = false {
+			_, ok, err := s.NextKey(first)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+	case '[':
+		s.pos++
+		for first := true; ; first = false {
+			ok, err := s.NextElem(first)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+	case 't', 'f', 'n':
+		_, err := s.Literal()
+		return err
+	default:
+		_, err := s.Number()
+		return err
+	}
+}

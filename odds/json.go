@@ -1,0 +1,161 @@
+package odds
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// EncodingVersion is the version of the JSON encoding of [Event] written by
+// [Event.AppendJSON]. Sinks publish it beside the data (a Kafka header, a
+// file's first line) so that a reader can tell encodings apart; it changes
+// only when a field changes meaning or goes away.
+const EncodingVersion = 1
+
+// AppendJSON appends the canonical JSON encoding of e to b, in a fixed field
+// order, with prices and lines as exact decimal strings and times as Unix
+// nanoseconds (0 for the zero time). Size and Line are left out when invalid.
+//
+//	{"id":"…","provider":"pinnacle","market":"nfl-2026-00042:spreads","selection":"home",
+//	 "side":"back","price":"1.9090909091","line":"-3.5","status":"open","seq":0,
+//	 "source_time":1795000000123000000,"received_at":1795000000123456789}
+func (e *Event) AppendJSON(b []byte) []byte {
+	b = append(b, `{"id":"`...)
+	b, _ = e.ID.AppendText(b)
+	b = append(b, `","provider":`...)
+	b = appendString(b, e.Provider)
+	b = append(b, `,"market":`...)
+	b = appendString(b, e.Market)
+	b = append(b, `,"selection":`...)
+	b = appendString(b, e.Selection)
+	b = append(b, `,"side":"`...)
+	b = append(b, e.Side.String()...)
+	b = append(b, `","price":"`...)
+	b = append(b, e.Price.d.String()...)
+	b = append(b, '"')
+	if e.Size.Valid {
+		b = append(b, `,"size":"`...)
+		b = append(b, e.Size.Decimal.String()...)
+		b = append(b, '"')
+	}
+	if e.Line.Valid {
+		b = append(b, `,"line":"`...)
+		b = append(b, e.Line.Decimal.String()...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"status":"`...)
+	b = append(b, e.Status.String()...)
+	b = append(b, `","seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"source_time":`...)
+	b = strconv.AppendInt(b, unixNano(e.SourceTime), 10)
+	b = append(b, `,"received_at":`...)
+	b = strconv.AppendInt(b, unixNano(e.ReceivedAt), 10)
+	return append(b, '}')
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// MarshalJSON returns the encoding of [Event.AppendJSON].
+func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil), nil }
+
+// eventJSON is the decoding side of AppendJSON.
+type eventJSON struct {
+	ID         ID               `json:"id"`
+	Provider   string           `json:"provider"`
+	Market     string           `json:"market"`
+	Selection  string           `json:"selection"`
+	Side       Side             `json:"side"`
+	Price      Price            `json:"price"`
+	Size       *decimal.Decimal `json:"size"`
+	Line       *decimal.Decimal `json:"line"`
+	Status     Status           `json:"status"`
+	Seq        uint64           `json:"seq"`
+	SourceTime int64            `json:"source_time"`
+	ReceivedAt int64            `json:"received_at"`
+}
+
+// UnmarshalJSON decodes the encoding of [Event.AppendJSON]. A price must be
+// valid decimal odds; an unknown side or status is an error wrapping [ErrSyntax].
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var v eventJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("odds: decoding event: %w", err)
+	}
+	if v.Price.IsZero() {
+		return fmt.Errorf("%w: event without a price", ErrInvalidOdds)
+	}
+	*e = Event{
+		ID: v.ID, Provider: v.Provider, Market: v.Market, Selection: v.Selection, Side: v.Side,
+		Price: v.Price, Status: v.Status, Seq: v.Seq,
+		SourceTime: fromUnixNano(v.SourceTime), ReceivedAt: fromUnixNano(v.ReceivedAt),
+	}
+	if v.Size != nil {
+		e.Size = decimal.NullDecimal{Decimal: *v.Size, Valid: true}
+	}
+	if v.Line != nil {
+		e.Line = decimal.NullDecimal{Decimal: *v.Line, Valid: true}
+	}
+	return nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD, the rest verbatim.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,83 @@
+package odds
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+)
+
+func sampleEvent() Event {
+	p, _ := FromAmerican(-110)
+	return Event{
+		ID: idOf("x"), Provider: "pinnacle", Market: "nfl-2026-00042:spreads", Selection: "home \"A\"\n\x01é",
+		Side: Lay, Price: p, Size: decimal.NewNullDecimal(dec("125.50")), Line: decimal.NewNullDecimal(dec("-3.5")),
+		Status: StatusSuspended, Seq: 42,
+		SourceTime: time.Unix(0, 1795000000123000000).UTC(), ReceivedAt: time.Unix(0, 1795000000123456789).UTC(),
+	}
+}
+
+// eventCmp compares events by value, decimals by their number.
+var eventCmp = cmp.Options{
+	cmp.Comparer(func(a, b Price) bool { return a.Equal(b) }),
+	cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) }),
+}
+
+func TestEventJSONRoundTrip(t *testing.T) {
+	e := sampleEvent()
+	b := e.AppendJSON(nil)
+	if !json.Valid(b) {
+		t.Fatalf("invalid JSON: %s", b)
+	}
+	var back Event
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(e, back, eventCmp); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	// The zero times and missing optional fields survive too.
+	e2 := Event{Provider: "p", Market: "m", Selection: "s", Price: e.Price}
+	var back2 Event
+	if err := json.Unmarshal(e2.AppendJSON(nil), &back2); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(e2, back2, eventCmp); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestEventJSONGolden(t *testing.T) {
+	e := sampleEvent()
+	got := string(e.AppendJSON(nil))
+	golden := `{"id":"` + e.ID.String() + `","provider":"pinnacle","market":"nfl-2026-00042:spreads","selection":"home \"A\"\n\u0001é","side":"lay","price":"1.9090909091","size":"125.5","line":"-3.5","status":"suspended","seq":42,"source_time":1795000000123000000,"received_at":1795000000123456789}`
+	if got != golden {
+		t.Errorf("encoding changed:\n got %s\nwant %s", got, golden)
+	}
+}
+
+func FuzzEventJSON(f *testing.F) {
+	e := sampleEvent()
+	f.Add(string(e.AppendJSON(nil)))
+	f.Add(`{"price":"2","selection":"\ud800"}`)
+	f.Add(`{"price":"1"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var ev Event
+		if err := ev.UnmarshalJSON([]byte(s)); err != nil {
+			return
+		}
+		b := ev.AppendJSON(nil)
+		if !json.Valid(b) {
+			t.Fatalf("re-encoding is invalid JSON: %s", b)
+		}
+		var again Event
+		if err := again.UnmarshalJSON(b); err != nil {
+			t.Fatalf("re-encoding does not decode: %v\n%s", err, b)
+		}
+		if diff := cmp.Diff(ev, again, eventCmp); diff != "" {
+			t.Fatalf("second round trip differs (-first +second):\n%s", diff)
+		}
+	})
+}
