@@ -19,8 +19,8 @@ func ExampleOutcomes() {
 		fmt.Println(e.Selection, e.Line.Decimal, e.Price, e.SourceTime.Format("15:04:05.000"))
 	}
 	// Output:
-	// home -3.5 1.9090909091 07:06:40.123
-	// away 3.5 1.9523809524 07:06:40.123
+	// home -3.5 1.9090909091 11:06:40.123
+	// away 3.5 1.9523809524 11:06:40.123
 }
 
 func ExampleGames() {
