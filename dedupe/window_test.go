@@ -1,0 +1,236 @@
+package dedupe
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/oddsflow/oddsflow/odds"
+)
+
+func id(n uint64) odds.ID {
+	var h odds.Hasher
+	h.AddUint64(n)
+	return h.Sum()
+}
+
+var t0 = time.Unix(1795000000, 0)
+
+func TestWindowBasics(t *testing.T) {
+	w := NewWindow(WindowConfig{Window: time.Minute})
+	if w.Seen(id(1), t0) {
+		t.Fatal("first sighting reported as duplicate")
+	}
+	if !w.Seen(id(1), t0.Add(30*time.Second)) {
+		t.Fatal("re-send within the window not caught")
+	}
+	if !w.Seen(id(1), t0.Add(time.Minute)) {
+		t.Fatal("re-send at exactly the window's edge not caught (the window is inclusive)")
+	}
+	// Time moves on: the first sighting leaves the window.
+	if w.Seen(id(2), t0.Add(2*time.Minute)) {
+		t.Fatal("new ID reported as duplicate")
+	}
+	if w.Seen(id(1), t0.Add(2*time.Minute)) {
+		t.Fatal("ID older than the window still reported as duplicate")
+	}
+	st := w.Stats()
+	if st.Checks != 5 || st.Duplicates != 2 || st.Expired != 1 || st.Keys != 2 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// A late event does not move time backwards: the window is anchored at the
+// latest time seen.
+func TestWindowLateEvent(t *testing.T) {
+	w := NewWindow(WindowConfig{Window: time.Minute, Shards: 1})
+	w.Seen(id(1), t0)
+	w.Seen(id(2), t0.Add(10*time.Minute))
+	if w.Seen(id(1), t0) {
+		t.Error("an expired ID came back as a duplicate because a late event arrived")
+	}
+}
+
+func TestWindowEvictsOldestFirst(t *testing.T) {
+	w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: 256, Shards: 1})
+	for i := range uint64(300) {
+		w.Seen(id(i), t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	st := w.Stats()
+	if st.Evicted != 300-256 || st.Keys != 256 {
+		t.Fatalf("stats = %+v, want 44 evicted and 256 held", st)
+	}
+	// Newest first: duplicates insert nothing, so nothing more is evicted.
+	for i := uint64(299); i >= 44; i-- {
+		if !w.Seen(id(i), t0.Add(time.Second)) {
+			t.Fatalf("id %d was evicted; only the 44 oldest should be", i)
+		}
+	}
+	for i := range uint64(44) {
+		if w.Seen(id(i), t0.Add(time.Second)) {
+			t.Fatalf("id %d survived; the oldest should be evicted first", i)
+		}
+	}
+}
+
+// The window agrees with a plain map model over a random mix of new IDs,
+// re-sends, time steps, growth and expiry.
+func TestWindowMatchesModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const window = int64(time.Second)
+	w := NewWindow(WindowConfig{Window: time.Second, Shards: 4, MaxKeys: 1 << 16})
+	model := map[uint64]int64{} // first seen
+	now := t0.UnixNano()
+	var watermark int64
+	for step := range 200000 {
+		now += r.Int64N(int64(200 * time.Microsecond))
+		k := uint64(step)
+		if step > 0 && r.IntN(4) == 0 {
+			k = uint64(r.IntN(step)) // a re-send of something older
+		}
+		at := now
+		if r.IntN(50) == 0 {
+			at -= r.Int64N(int64(2 * time.Second)) // a late event
+		}
+		watermark = max(watermark, at)
+		first, ok := model[k]
+		// A re-send within the window of its first sighting may be a duplicate, and must be
+		// while the first sighting is inside the window behind the latest time seen (an
+		// entry may outlive that only while an older-arrived one keeps the ring's head).
+		d := at - first
+		mayDup := ok && d <= window && d >= -window
+		mustDup := mayDup && first >= watermark-window
+		got := w.Seen(id(k), time.Unix(0, at))
+		if (got && !mayDup) || (!got && mustDup) {
+			t.Fatalf("step %d: id %d duplicate = %v (first %d, at %d, watermark %d)", step, k, got, first, at, watermark)
+		}
+		if !got {
+			model[k] = at
+		}
+	}
+	if st := w.Stats(); st.Evicted != 0 || st.Duplicates == 0 || st.Expired == 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestDedupeBatch(t *testing.T) {
+	w := NewWindow(WindowConfig{})
+	batch := []odds.Event{{ID: id(1), Selection: "a"}, {ID: id(2), Selection: "b"}, {ID: id(1), Selection: "a again"}, {ID: id(3), Selection: "c"}}
+	for i := range batch {
+		batch[i].ReceivedAt = t0
+	}
+	kept, err := w.Dedupe(context.Background(), batch)
+	if err != nil || len(kept) != 3 || kept[0].Selection != "a" || kept[1].Selection != "b" || kept[2].Selection != "c" {
+		t.Fatalf("kept %v, %v", kept, err)
+	}
+	kept, _ = w.Dedupe(context.Background(), []odds.Event{{ID: id(2), ReceivedAt: t0}})
+	if len(kept) != 0 {
+		t.Fatalf("second batch kept %v", kept)
+	}
+}
+
+func TestWindowNoAllocs(t *testing.T) {
+	w := NewWindow(WindowConfig{MaxKeys: 1 << 12, Shards: 1})
+	i := uint64(0)
+	for range 1 << 13 { // fill to the bound, so no growth below
+		w.Seen(id(i), t0)
+		i++
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		w.Seen(id(i), t0)
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per check", allocs)
+	}
+}
+
+func TestTimeSource(t *testing.T) {
+	e := odds.Event{ReceivedAt: t0, SourceTime: t0.Add(time.Hour)}
+	if !ReceiveTime.At(&e).Equal(t0) || !SourceTime.At(&e).Equal(t0.Add(time.Hour)) {
+		t.Error("wrong time chosen")
+	}
+	e.SourceTime = time.Time{}
+	if !SourceTime.At(&e).Equal(t0) {
+		t.Error("no fallback to receive time")
+	}
+}
+
+// Keys are generated ahead so the benchmark measures the window, not the hash.
+func benchIDs(n int) []odds.ID {
+	ids := make([]odds.ID, n)
+	for i := range ids {
+		ids[i] = id(uint64(i))
+	}
+	return ids
+}
+
+// BenchmarkWindowSeen: one core, a window holding `keys` IDs at its bound,
+// 97% new IDs and 3% re-sends (the feed's mix), expiry and eviction live.
+func BenchmarkWindowSeen(b *testing.B) {
+	for _, keys := range []int{1 << 16, 1 << 20} {
+		b.Run(byteSize(keys), func(b *testing.B) {
+			ids := benchIDs(1 << 22)
+			w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: keys})
+			for i := range keys { // fill to the bound
+				w.Seen(ids[i], t0)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			i, at := keys, t0.UnixNano()
+			for b.Loop() {
+				k := i
+				if i%33 == 0 {
+					k = i - 1 // a re-send
+				}
+				w.Seen(ids[k&(len(ids)-1)], time.Unix(0, at))
+				i++
+				at += 1000
+			}
+		})
+	}
+}
+
+func byteSize(keys int) string {
+	if keys >= 1<<20 {
+		return "1Mkeys"
+	}
+	return "64Kkeys"
+}
+
+// BenchmarkWindowMemory reports the heap bytes per key of a full window.
+func BenchmarkWindowMemory(b *testing.B) {
+	const keys = 1 << 20
+	ids := benchIDs(keys)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: keys})
+		for _, id := range ids {
+			w.Seen(id, t0)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/keys, "bytes/key")
+		runtime.KeepAlive(w)
+	}
+}
+
+// With no expiry, exactly the last MaxKeys IDs are held, through growth and
+// eviction, however the table's probe chains shift.
+func TestWindowHoldsExactlyTheNewest(t *testing.T) {
+	w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: 256, Shards: 1})
+	for i := range uint64(100000) {
+		w.Seen(id(i), t0)
+		if i > 300 && i%97 == 0 {
+			for j := i - 255; j <= i; j++ {
+				if !w.Seen(id(j), t0) {
+					t.Fatalf("after %d: id %d missing", i, j)
+				}
+			}
+		}
+	}
+}
