@@ -108,22 +108,30 @@ func (s *Scanner) String() ([]byte, error) {
 	if !s.Byte('"') {
 		return nil, ErrSyntax
 	}
-	start := s.pos
-	for s.pos < len(s.buf) {
-		c := s.buf[s.pos]
-		switch {
-		case c == '"':
-			s.pos++
-			return s.buf[start : s.pos-1], nil
-		case c == '\\':
-			return s.unescape(start)
-		case c < 0x20:
-			return nil, ErrSyntax
-		}
-		s.pos++
+	start, buf := s.pos, s.buf
+	i := start
+	for i < len(buf) && plain[buf[i]] {
+		i++
 	}
-	return nil, ErrSyntax
+	s.pos = i
+	switch {
+	case i == len(buf) || buf[i] < 0x20:
+		return nil, ErrSyntax
+	case buf[i] == '\\':
+		return s.unescape(start)
+	}
+	s.pos++ // the closing quote
+	return buf[start:i], nil
 }
+
+// plain marks the bytes a string holds as they are: not a quote, a
+// backslash or a control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func (s *Scanner) unescape(start int) ([]byte, error) {
 	out := append(s.scratch[:0], s.buf[start:s.pos]...)
@@ -246,6 +254,29 @@ func (s *Scanner) digits() bool {
 
 // Int reads a number that must be an integer in int64 range.
 func (s *Scanner) Int() (int64, []byte, error) {
+	s.ws()
+	// Fast path: up to 18 plain digits, parsed while scanning.
+	i, buf := s.pos, s.buf
+	neg := i < len(buf) && buf[i] == '-'
+	if neg {
+		i++
+	}
+	start, v := i, int64(0)
+	for i < len(buf) && i-start < 18 && buf[i] >= '0' && buf[i] <= '9' {
+		v = v*10 + int64(buf[i]-'0')
+		i++
+	}
+	if i > start && i < len(buf) && i-start < 18 && !(buf[start] == '0' && i-start > 1) {
+		switch buf[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			raw := buf[s.pos:i]
+			s.pos = i
+			if neg {
+				v = -v
+			}
+			return v, raw, nil
+		}
+	}
 	raw, err := s.Number()
 	if err != nil {
 		return 0, nil, err

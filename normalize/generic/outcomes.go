@@ -56,7 +56,7 @@ func (c Config) interner() *interner {
 // Market is "market_id", Selection is "name", Line is "line" when present,
 // SourceTime is "timestamp" (Unix milliseconds), and ReceivedAt is
 // "received_at" (Unix nanoseconds) when present, else the envelope's. The ID
-// hashes provider, market, selection, timestamp, price and line, so an exact
+// hashes provider, market, timestamp, selection, price and line, so an exact
 // re-send repeats it and a correction does not.
 //
 // It decodes without reflection and, once its tables are warm, without
@@ -161,10 +161,15 @@ func (o *Outcomes) Normalize(dst []odds.Event, env collect.Envelope) ([]odds.Eve
 	}
 	source := time.UnixMilli(ts).UTC()
 
+	// The fields every outcome shares are hashed once.
+	var h odds.Hasher
+	h.AddString(provider)
+	h.AddString(market)
+	h.AddUint64(uint64(ts))
 	var errs []error
 	for i := range outs {
 		out := &outs[i]
-		ev, err := o.event(out, provider, market, ts)
+		ev, err := o.event(out, h, provider, market)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("market %s outcome %d %q: %w", market, i, out.name, err))
 			continue
@@ -248,7 +253,7 @@ func scalar(s *jsonscan.Scanner) (raw []byte, isString bool, err error) {
 	}
 }
 
-func (o *Outcomes) event(out *rawOutcome, provider, market string, ts int64) (odds.Event, error) {
+func (o *Outcomes) event(out *rawOutcome, h odds.Hasher, provider, market string) (odds.Event, error) {
 	if !out.nameSeen || out.name == "" {
 		return odds.Event{}, fmt.Errorf("%w: missing \"name\"", normalize.ErrMalformed)
 	}
@@ -270,11 +275,7 @@ func (o *Outcomes) event(out *rawOutcome, provider, market string, ts int64) (od
 		}
 		ev.Line = decimal.NullDecimal{Decimal: line, Valid: true}
 	}
-	var h odds.Hasher
-	h.AddString(provider)
-	h.AddString(market)
 	h.AddString(out.name)
-	h.AddUint64(uint64(ts))
 	h.AddBytes(out.price)
 	h.AddBytes(out.line)
 	ev.ID = h.Sum()
