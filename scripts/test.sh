@@ -131,7 +131,7 @@ if [ "${SKIP_FUZZ:-}" != 1 ]; then
 				pdir=$(go list -f '{{.Dir}}' "$pkg")
 				for fz in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pdir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
 					echo "$pkg $fz"
-					go test -run '^$' -fuzz "^$fz\$" -fuzztime "$FUZZTIME" "$pkg" >"$work/fuzz.log" 2>&1 ||
+					go test -run '^$' -fuzz "^$fz\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s "$pkg" >"$work/fuzz.log" 2>&1 ||
 						{ cat "$work/fuzz.log"; exit 1; }
 				done
 			done
