@@ -7,8 +7,8 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
