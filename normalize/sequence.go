@@ -1,0 +1,72 @@
+package normalize
+
+import (
+	"sync"
+	"time"
+
+	"github.com/oddsflow/oddsflow/odds"
+)
+
+// Sequencer keeps updates in order per selection: it admits an event only if
+// it is not older than the last one it admitted for the same provider,
+// market, selection, side and line, so a late update never overwrites a newer
+// price downstream. Order is by [odds.Event.Seq] when both events have one,
+// else by [odds.Event.SourceTime]; an equal position is admitted.
+//
+// The zero Sequencer is ready to use and safe for concurrent use. It
+// remembers one position per selection it has seen; [Sequencer.Forget]
+// drops those not updated since a time.
+type Sequencer struct {
+	mu   sync.Mutex
+	last map[seqKey]position
+}
+
+type seqKey struct {
+	provider, market, selection, line string
+	side                              odds.Side
+}
+
+type position struct {
+	seq uint64
+	at  time.Time
+}
+
+// Admit reports whether e is in order, and if so records it as the latest.
+func (s *Sequencer) Admit(e *odds.Event) bool {
+	k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side}
+	if e.Line.Valid {
+		k.line = e.Line.Decimal.String()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = make(map[seqKey]position)
+	}
+	p, ok := s.last[k]
+	if ok {
+		if e.Seq != 0 && p.seq != 0 {
+			if e.Seq < p.seq {
+				return false
+			}
+		} else if e.SourceTime.Before(p.at) {
+			return false
+		}
+	}
+	s.last[k] = position{seq: e.Seq, at: e.SourceTime}
+	return true
+}
+
+// Forget drops the positions of selections last updated before t, and
+// returns how many it dropped. An event for one of them later is admitted.
+func (s *Sequencer) Forget(t time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, p := range s.last {
+		if p.at.Before(t) {
+			delete(s.last, k)
+			n++
+		}
+	}
+	return n
+}

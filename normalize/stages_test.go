@@ -1,0 +1,78 @@
+package normalize
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/oddsflow/oddsflow/odds"
+	"github.com/shopspring/decimal"
+)
+
+var t0 = time.Unix(1795000000, 0).UTC()
+
+func ev(sel string, price string, at time.Duration, seq uint64) odds.Event {
+	p, err := odds.Parse(price)
+	if err != nil {
+		panic(err)
+	}
+	return odds.Event{Provider: "p", Market: "m", Selection: sel, Price: p, SourceTime: t0.Add(at), Seq: seq}
+}
+
+func TestSequencer(t *testing.T) {
+	var s Sequencer
+	cases := []struct {
+		e    odds.Event
+		want bool
+	}{
+		{ev("home", "2.0", 10*time.Second, 0), true},
+		{ev("home", "2.1", 5*time.Second, 0), false}, // late: older provider time
+		{ev("away", "1.8", 5*time.Second, 0), true},  // another selection has its own order
+		{ev("home", "2.2", 10*time.Second, 0), true}, // equal time is in order
+		{ev("home", "2.3", 20*time.Second, 7), true},
+		{ev("home", "2.4", 30*time.Second, 5), false}, // both sequenced: 5 < 7, though its time is later
+		{ev("home", "2.6", 1*time.Second, 9), true},   // both sequenced: 9 > 7, time is not consulted
+	}
+	for i, c := range cases {
+		if got := s.Admit(&c.e); got != c.want {
+			t.Errorf("case %d (%s %s): admitted %v, want %v", i, c.e.Selection, c.e.Price, got, c.want)
+		}
+	}
+	if n := s.Forget(t0.Add(6 * time.Second)); n != 2 { // home at 1s (seq 9) and away at 5s
+		t.Errorf("Forget dropped %d, want 2", n)
+	}
+}
+
+func TestQuality(t *testing.T) {
+	q := NewQuality(QualityConfig{
+		MinPrice: decimal.RequireFromString("1.01"), MaxPrice: decimal.RequireFromString("1001"),
+		MinOverround: decimal.RequireFromString("-0.02"), MaxOverround: decimal.RequireFromString("0.2"),
+		MaxLineJump: decimal.RequireFromString("3"), MaxClockSkew: 5 * time.Second,
+	})
+	check := func(e odds.Event, want Check) {
+		t.Helper()
+		err := q.Check(&e)
+		var qe *QualityError
+		switch {
+		case want == 0 && err != nil:
+			t.Errorf("%s %s: unexpected %v", e.Selection, e.Price, err)
+		case want != 0 && (!errors.As(err, &qe) || qe.Check != want || !errors.Is(err, ErrQuality)):
+			t.Errorf("%s %s: error %v, want %v", e.Selection, e.Price, err, want)
+		}
+	}
+	check(ev("home", "1.001", 0, 0), PriceRange)
+	a := ev("home", "1.91", 0, 0)
+	a.Line = decimal.NewNullDecimal(decimal.RequireFromString("-3.5"))
+	check(a, 0)
+	b := ev("away", "1.91", 0, 0)
+	check(b, 0)
+	c := ev("away", "1.2", 0, 0) // 1/1.91 + 1/1.2 = 1.357: overround .357
+	check(c, OverroundBand)
+	d := ev("home", "1.91", 0, 0)
+	d.Line = decimal.NewNullDecimal(decimal.RequireFromString("3.5"))
+	check(ev("away", "1.91", 0, 0), 0)
+	check(d, LineJump)
+	e := ev("home", "1.91", 0, 0)
+	e.ReceivedAt = t0.Add(time.Minute)
+	check(e, ClockSkew)
+}
