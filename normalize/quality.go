@@ -19,10 +19,10 @@ type Check uint8
 
 // The checks of [Quality].
 const (
-	PriceRange     Check = iota + 1 // price outside [MinPrice, MaxPrice]
-	OverroundBand                   // the market's overround outside [MinOverround, MaxOverround]
-	LineJump                        // a line moved further than MaxLineJump in one update
-	ClockSkew                       // provider time further than MaxClockSkew from receive time
+	PriceRange    Check = iota + 1 // price outside [MinPrice, MaxPrice]
+	OverroundBand                  // the market's overround outside [MinOverround, MaxOverround]
+	LineJump                       // a line moved further than MaxLineJump in one update
+	ClockSkew                      // provider time further than MaxClockSkew from receive time
 )
 
 var checkNames = [...]string{PriceRange: "price range", OverroundBand: "overround band", LineJump: "line jump", ClockSkew: "clock skew"}
@@ -40,7 +40,9 @@ type QualityError struct {
 	Detail string
 }
 
-func (e *QualityError) Error() string { return "normalize: data quality: " + e.Check.String() + ": " + e.Detail }
+func (e *QualityError) Error() string {
+	return "normalize: data quality: " + e.Check.String() + ": " + e.Detail
+}
 
 // Is makes errors.Is(err, ErrQuality) true.
 func (e *QualityError) Is(target error) bool { return target == ErrQuality }
