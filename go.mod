@@ -1,6 +1,6 @@
 module github.com/oddsflow/oddsflow
 
-go 1.24
+go 1.25
 
 require github.com/shopspring/decimal v1.6.0
 

@@ -1,6 +1,6 @@
 module github.com/oddsflow/oddsflow/examples
 
-go 1.24
+go 1.25
 
 require github.com/oddsflow/oddsflow v0.0.0-00010101000000-000000000000
 
