@@ -22,6 +22,7 @@ log() { printf '\n== %s\n' "$*"; }
 # --- tools -------------------------------------------------------------------------------
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v kcat >/dev/null || need_apt+=(kcat)
 pgbin=/usr/lib/postgresql/15/bin
 [ -x "$pgbin/pg_ctl" ] || need_apt+=(postgresql-15)
@@ -43,8 +44,10 @@ fi
 work=$(mktemp -d /tmp/oddsflow-test.XXXXXX)
 chmod 755 "$work" # the postgres user must reach its data directory
 redis_port=""
+ts_pid=""
 cleanup() {
 	set +e
+	[ -n "$ts_pid" ] && kill "$ts_pid" 2>/dev/null
 	[ -f "$work/pg/data/postmaster.pid" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1
 	[ -n "$redis_port" ] && redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1
 	rm -rf "$work"
@@ -72,10 +75,11 @@ chown -R postgres "$work/pg"
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); else as_pg=(); fi
 "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" --auth=trust --no-sync -U postgres >"$work/initdb.log" 2>&1 ||
 	{ cat "$work/initdb.log"; exit 1; }
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w \
-	-o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c fsync=off -c max_connections=200" start >/dev/null
+pg_opts="-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c fsync=off -c max_connections=200"
+"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -o "$pg_opts" start >/dev/null
 export ODDSFLOW_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
-export ODDSFLOW_PG_CTL="$pgbin/pg_ctl" ODDSFLOW_PG_DATA="$work/pg/data" ODDSFLOW_PG_PORT="$pg_port" ODDSFLOW_PG_SOCKET="$work/pg"
+# For the fault test that stops PostgreSQL hard and starts it again.
+export ODDSFLOW_PG_CTL="$pgbin/pg_ctl" ODDSFLOW_PG_DATA="$work/pg/data" ODDSFLOW_PG_OPTS="$pg_opts"
 psql "$ODDSFLOW_POSTGRES_URL" -Atc 'select version()'
 
 log "starting Redis"
@@ -85,6 +89,22 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --d
 for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 redis-cli -p "$redis_port" info server | grep redis_version
 export ODDSFLOW_REDIS_ADDR="127.0.0.1:$redis_port"
+
+log "starting TimescaleDB (PGlite with the timescaledb extension, from npm)"
+pglite=sink/timescalesink/testdata/pglite
+if [ ! -d "$pglite/node_modules/@electric-sql/pglite-socket" ]; then
+	(cd "$pglite" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+ts_port=$(free_port)
+node "$pglite/server.mjs" "$ts_port" >"$work/pglite.log" 2>&1 &
+ts_pid=$!
+for _ in $(seq 1 150); do
+	grep -q listening "$work/pglite.log" 2>/dev/null && break
+	kill -0 "$ts_pid" 2>/dev/null || { cat "$work/pglite.log"; exit 1; }
+	sleep 0.2
+done
+grep -q listening "$work/pglite.log" || { echo "PGlite did not start" >&2; cat "$work/pglite.log"; exit 1; }
+export ODDSFLOW_TIMESCALE_URL="postgres://postgres:postgres@127.0.0.1:$ts_port/postgres?sslmode=disable"
 export ODDSFLOW_REQUIRE_INTEGRATION=1
 
 # --- checks ------------------------------------------------------------------------------
