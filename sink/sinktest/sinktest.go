@@ -290,6 +290,9 @@ func canceledContext(t *testing.T, h Harness) {
 	for _, e := range got {
 		have[e.ID] = true
 	}
+	if h.Latest {
+		more = latest(more)
+	}
 	for _, e := range more {
 		if !have[e.ID] {
 			t.Fatalf("after a canceled write, a later write lost %s", e.ID)
