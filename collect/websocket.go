@@ -1,0 +1,248 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// ErrFrameTooLarge reports a message larger than the collector's read limit.
+// The connection is dropped and opened again.
+var ErrFrameTooLarge = errors.New("collect: frame larger than the read limit")
+
+// WebSocketConfig configures a [WebSocket] collector.
+type WebSocketConfig struct {
+	// URL is the ws:// or wss:// address.
+	URL string
+	// Header is sent with the opening handshake (API keys, origin).
+	Header http.Header
+	// Dialer dials; set its TLSClientConfig, Proxy and EnableCompression
+	// (per-message deflate) there. Default: websocket.DefaultDialer.
+	Dialer *websocket.Dialer
+	// Provider and Schema label the envelopes.
+	Provider, Schema string
+	// Handshake returns the messages to send after every connect, in order
+	// (authenticate, then subscribe), given the position of the last message
+	// delivered, so that a provider that can resume sends only what was
+	// missed. Nil sends nothing.
+	Handshake func(ctx context.Context, last Position) ([][]byte, error)
+	// Position extracts a message's sequence and resume token; nil when the
+	// provider has none. With sequences, a gap is reported and a message
+	// already delivered (a resume's overlap) is skipped.
+	Position func(payload []byte) Position
+	// PingInterval is how often the collector pings (default 15s), and
+	// PongTimeout how long it waits beyond that for any sign of life
+	// (default 10s): a silently dead connection is dropped within their sum.
+	PingInterval, PongTimeout time.Duration
+	// ReadLimit bounds one message's size (default 1 MiB).
+	ReadLimit int64
+	// Backoff shapes the delays between connection attempts.
+	Backoff Backoff
+	// DownThreshold is how long the provider may be unreachable before the
+	// Down hook fires (default 30s).
+	DownThreshold time.Duration
+	// Hooks report connections, outages, gaps and traffic.
+	Hooks Hooks
+	// Now is the clock for ReceivedAt (default time.Now).
+	Now func() time.Time
+}
+
+// WebSocket is a [Source] reading a provider's WebSocket feed, reconnecting
+// with backoff whenever the connection fails. Each text or binary message
+// becomes one envelope, its bytes untouched. Next must not be called
+// concurrently; Close may be called from any goroutine.
+type WebSocket struct {
+	cfg WebSocketConfig
+	rc  *reconnector
+
+	now      func() time.Time // the injected clock, or nil for time.Now
+	conn     *websocket.Conn
+	extended time.Time // when the read deadline last moved
+	stopPing chan struct{}
+	pingDone chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{}   // closed by Close
+	active *websocket.Conn // for Close to interrupt a blocked read
+}
+
+// NewWebSocket returns a collector; it connects on the first Next.
+func NewWebSocket(cfg WebSocketConfig) *WebSocket {
+	if cfg.Dialer == nil {
+		cfg.Dialer = websocket.DefaultDialer
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = 15 * time.Second
+	}
+	if cfg.PongTimeout <= 0 {
+		cfg.PongTimeout = 10 * time.Second
+	}
+	if cfg.ReadLimit <= 0 {
+		cfg.ReadLimit = 1 << 20
+	}
+	return &WebSocket{cfg: cfg, now: cfg.Now, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), done: make(chan struct{})}
+}
+
+// Next returns the next message, connecting or reconnecting as needed. It
+// returns only ctx's error or [ErrClosed]: a feed that fails is retried.
+func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
+	for {
+		if w.isClosed() {
+			return Envelope{}, ErrClosed
+		}
+		if w.conn == nil {
+			if err := w.rc.wait(ctx, w.done); err != nil {
+				return Envelope{}, err
+			}
+			if err := w.connect(ctx); err != nil {
+				if w.isClosed() {
+					return Envelope{}, ErrClosed
+				}
+				w.rc.down(err)
+				continue
+			}
+			w.rc.up()
+		}
+		_, payload, err := w.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				err = fmt.Errorf("%w (%d bytes): %v", ErrFrameTooLarge, w.cfg.ReadLimit, err)
+			}
+			w.drop()
+			if w.isClosed() {
+				return Envelope{}, ErrClosed
+			}
+			if ctx.Err() != nil {
+				return Envelope{}, ctx.Err()
+			}
+			w.rc.down(err)
+			continue
+		}
+		now := time.Now()
+		if now.Sub(w.extended) > w.cfg.PingInterval/4 {
+			w.extendAt(now) // moving a socket deadline costs; a quarter interval late is fine
+		}
+		recv := now
+		if w.now != nil {
+			recv = w.now()
+		}
+		env := Envelope{Provider: w.cfg.Provider, Schema: w.cfg.Schema, Payload: payload, ReceivedAt: recv}
+		var pos Position
+		if w.cfg.Position != nil {
+			pos = w.cfg.Position(payload)
+		}
+		if w.rc.deliver(&env, pos) {
+			return env, nil
+		}
+	}
+}
+
+func (w *WebSocket) connect(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // Close interrupts a dial or handshake in progress
+		select {
+		case <-w.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	conn, resp, err := w.cfg.Dialer.DialContext(ctx, w.cfg.URL, w.cfg.Header)
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("collect: websocket dial %s: %w (HTTP %s)", w.cfg.URL, err, resp.Status)
+		}
+		return fmt.Errorf("collect: websocket dial %s: %w", w.cfg.URL, err)
+	}
+	conn.SetReadLimit(w.cfg.ReadLimit)
+	if w.cfg.Handshake != nil {
+		msgs, err := w.cfg.Handshake(ctx, w.rc.last)
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("collect: websocket handshake: %w", err)
+		}
+		for _, m := range msgs {
+			if err := conn.WriteMessage(websocket.TextMessage, m); err != nil {
+				conn.Close()
+				return fmt.Errorf("collect: websocket handshake: %w", err)
+			}
+		}
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		conn.Close()
+		return ErrClosed
+	}
+	w.active = conn
+	w.mu.Unlock()
+	w.conn = conn
+	w.extend()
+	conn.SetPongHandler(func(string) error { w.extend(); return nil })
+	w.stopPing, w.pingDone = make(chan struct{}), make(chan struct{})
+	go w.ping(conn, w.stopPing, w.pingDone)
+	return nil
+}
+
+// extend moves the read deadline: any message or pong is a sign of life.
+func (w *WebSocket) extend() { w.extendAt(time.Now()) }
+
+// extendAt moves the read deadline from now, which is wall time: socket
+// deadlines do not follow an injected clock.
+func (w *WebSocket) extendAt(now time.Time) {
+	w.extended = now
+	w.conn.SetReadDeadline(now.Add(w.cfg.PingInterval + w.cfg.PongTimeout))
+}
+
+// ping sends pings until stopped; the only writer once the handshake is done.
+func (w *WebSocket) ping(conn *websocket.Conn, stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(w.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.cfg.PongTimeout)); err != nil {
+				return // the reader sees the failure
+			}
+		}
+	}
+}
+
+func (w *WebSocket) drop() {
+	close(w.stopPing)
+	<-w.pingDone
+	w.conn.Close()
+	w.mu.Lock()
+	w.active = nil
+	w.mu.Unlock()
+	w.conn = nil
+}
+
+func (w *WebSocket) isClosed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
+
+// Close ends the collector: a Next in progress returns [ErrClosed].
+func (w *WebSocket) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.closed = true
+		close(w.done)
+	}
+	if w.active != nil {
+		return w.active.Close()
+	}
+	return nil
+}
