@@ -1,0 +1,196 @@
+// Package kafkasource consumes raw provider messages from Kafka topics in a
+// consumer group, with franz-go, as a [collect.Source].
+//
+// Offsets are committed only for messages the pipeline has acknowledged:
+// every envelope carries an Ack, and a partition's offset moves past a
+// message only once it and every message before it are acknowledged. A
+// crash or a rebalance then redelivers what was not finished (at least
+// once, end to end); the events' IDs let the deduper drop the repeats.
+//
+// [Record] and [Envelope] convert between envelopes and records: the value
+// is the payload, untouched, and headers carry the envelope's provider,
+// schema, receive time, sequence and token, so a collector in one process
+// and a normalizer in another see the same envelope.
+package kafkasource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/oddsflow/oddsflow/collect"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Header names of a raw record.
+const (
+	HeaderProvider   = "provider"
+	HeaderSchema     = "schema"
+	HeaderReceivedAt = "received_at" // Unix nanoseconds, decimal
+	HeaderSeq        = "seq"
+	HeaderToken      = "token"
+)
+
+// Record returns the record for env on topic, keyed by provider and schema
+// so one feed's messages stay on one partition, in order.
+func Record(topic string, env collect.Envelope) *kgo.Record {
+	r := &kgo.Record{Topic: topic, Key: []byte(env.Provider + "/" + env.Schema), Value: env.Payload, Timestamp: env.ReceivedAt}
+	r.Headers = append(r.Headers,
+		kgo.RecordHeader{Key: HeaderProvider, Value: []byte(env.Provider)},
+		kgo.RecordHeader{Key: HeaderSchema, Value: []byte(env.Schema)},
+		kgo.RecordHeader{Key: HeaderReceivedAt, Value: strconv.AppendInt(nil, env.ReceivedAt.UnixNano(), 10)})
+	if env.Seq != 0 {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderSeq, Value: strconv.AppendUint(nil, env.Seq, 10)})
+	}
+	if env.Token != "" {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderToken, Value: []byte(env.Token)})
+	}
+	return r
+}
+
+// Envelope returns the envelope a record carries. Without headers the
+// provider is the topic, and the receive time the record's timestamp.
+func Envelope(r *kgo.Record) collect.Envelope {
+	env := collect.Envelope{Provider: r.Topic, Payload: r.Value, ReceivedAt: r.Timestamp}
+	for _, h := range r.Headers {
+		switch h.Key {
+		case HeaderProvider:
+			env.Provider = string(h.Value)
+		case HeaderSchema:
+			env.Schema = string(h.Value)
+		case HeaderReceivedAt:
+			if ns, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
+				env.ReceivedAt = time.Unix(0, ns).UTC()
+			}
+		case HeaderSeq:
+			env.Seq, _ = strconv.ParseUint(string(h.Value), 10, 64)
+		case HeaderToken:
+			env.Token = string(h.Value)
+		}
+	}
+	return env
+}
+
+// ConsumerOpts returns the group options this source needs: offsets are
+// committed only when marked (by acknowledgements), and a partition being
+// revoked first commits what was acknowledged, so its next owner starts
+// right after it.
+func ConsumerOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.AutoCommitMarks(),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
+			cl.CommitMarkedOffsets(ctx)
+		}),
+	}
+}
+
+// Source reads records from the client's topics. Next must not be called
+// concurrently; Ack functions may be called from any goroutine, in any order.
+type Source struct {
+	client *kgo.Client
+	buf    []*kgo.Record
+
+	mu    sync.Mutex
+	parts map[partition]*tracker
+}
+
+type partition struct {
+	topic string
+	part  int32
+}
+
+// tracker follows one partition: the offsets delivered, in order, and which
+// of them are acknowledged.
+type tracker struct {
+	pending []int64 // delivered, oldest first, not yet committable
+	acked   map[int64]bool
+	epoch   int32
+}
+
+// New returns a Source over client, which the caller configures (seed
+// brokers, ConsumerGroup, ConsumeTopics, and [ConsumerOpts]) and closes.
+func New(client *kgo.Client) *Source {
+	return &Source{client: client, parts: make(map[partition]*tracker)}
+}
+
+// Next returns the next record's envelope. Its Seq is the record's offset
+// plus one (so offset 0 is not "no sequence"), its Token "topic/partition/offset".
+func (s *Source) Next(ctx context.Context) (collect.Envelope, error) {
+	for len(s.buf) == 0 {
+		fs := s.client.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return collect.Envelope{}, err
+		}
+		if fs.IsClientClosed() {
+			return collect.Envelope{}, collect.ErrClosed
+		}
+		var errs []error
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				errs = append(errs, fmt.Errorf("kafkasource: %s/%d: %w", t, p, err))
+			}
+		})
+		if len(errs) > 0 && fs.NumRecords() == 0 {
+			return collect.Envelope{}, errors.Join(errs...)
+		}
+		s.buf = fs.Records()
+	}
+	r := s.buf[0]
+	s.buf[0] = nil
+	s.buf = s.buf[1:]
+	s.delivered(r)
+	env := Envelope(r)
+	if env.Seq == 0 {
+		env.Seq = uint64(r.Offset) + 1
+	}
+	env.Token = r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
+	env.Ack = func() { s.ack(r) }
+	return env, nil
+}
+
+func (s *Source) delivered(r *kgo.Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := partition{r.Topic, r.Partition}
+	t := s.parts[k]
+	if t == nil || (len(t.pending) > 0 && r.Offset <= t.pending[len(t.pending)-1]) {
+		// New, or rewound: the partition was given back and is read again
+		// from its last commit. What was pending will be delivered again.
+		t = &tracker{acked: make(map[int64]bool)}
+		s.parts[k] = t
+	}
+	t.epoch = r.LeaderEpoch
+	t.pending = append(t.pending, r.Offset)
+}
+
+// ack marks r done and moves the partition's commit mark past every
+// acknowledged record with nothing unacknowledged before it.
+func (s *Source) ack(r *kgo.Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.parts[partition{r.Topic, r.Partition}]
+	if t == nil {
+		return
+	}
+	t.acked[r.Offset] = true
+	n := 0
+	for n < len(t.pending) && t.acked[t.pending[n]] {
+		delete(t.acked, t.pending[n])
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	mark := t.pending[n-1] + 1
+	t.pending = append(t.pending[:0], t.pending[n:]...)
+	s.client.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{r.Topic: {r.Partition: {Epoch: t.epoch, Offset: mark}}})
+}
+
+// Commit commits the acknowledged offsets now (the client also does so on
+// its autocommit interval and before giving a partition up).
+func (s *Source) Commit(ctx context.Context) error {
+	return s.client.CommitMarkedOffsets(ctx)
+}

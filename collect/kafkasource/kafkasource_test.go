@@ -1,0 +1,162 @@
+package kafkasource
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/oddsflow/oddsflow/collect"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func cluster(t *testing.T) *kfake.Cluster {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "odds.raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func envelopes(n int) []collect.Envelope {
+	out := make([]collect.Envelope, n)
+	for i := range out {
+		out[i] = collect.Envelope{Provider: fmt.Sprintf("feed%d", i%5), Schema: "v1", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i)),
+			ReceivedAt: time.Unix(1795000000, int64(i)).UTC(), Token: fmt.Sprint("clk", i), Seq: uint64(i + 1)}
+	}
+	return out
+}
+
+func produce(t *testing.T, c *kfake.Cluster, envs []collect.Envelope) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for _, e := range envs {
+		recs = append(recs, Record("odds.raw", e))
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func consumer(t *testing.T, c *kfake.Cluster) *kgo.Client {
+	cl, err := kgo.NewClient(append(ConsumerOpts(), kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("normalizers"),
+		kgo.ConsumeTopics("odds.raw"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func TestEnvelopesSurviveKafka(t *testing.T) {
+	c := cluster(t)
+	in := envelopes(100)
+	produce(t, c, in)
+	cl := consumer(t, c)
+	defer cl.Close()
+	src := New(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var got []collect.Envelope
+	for range in {
+		env, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Ack()
+		env.Ack = nil
+		got = append(got, env)
+	}
+	less := func(a, b collect.Envelope) bool { return a.Seq < b.Seq }
+	if diff := cmp.Diff(in, got, cmpopts.SortSlices(less), cmpopts.IgnoreFields(collect.Envelope{}, "Token")); diff != "" {
+		t.Errorf("envelopes changed through Kafka (-in +out):\n%s", diff)
+	}
+	if err := src.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	committed := cl.CommittedOffsets()["odds.raw"]
+	total := int64(0)
+	for p, eo := range committed {
+		if hw := c.PartitionInfo("odds.raw", p).HighWatermark; eo.Offset != hw {
+			t.Errorf("partition %d committed %d, high watermark %d", p, eo.Offset, hw)
+		}
+		total += eo.Offset
+	}
+	if total != 100 {
+		t.Errorf("committed %d offsets in all, want 100", total)
+	}
+}
+
+// Acknowledged out of order and only in part: a new consumer in the group
+// gets exactly what had an unacknowledged message at or before it, and
+// nothing of the acknowledged prefix.
+func TestAtLeastOnce(t *testing.T) {
+	c := cluster(t)
+	in := envelopes(300)
+	produce(t, c, in)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	cl := consumer(t, c)
+	src := New(cl)
+	var got []collect.Envelope
+	for range in {
+		env, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, env)
+	}
+	// Acknowledge in reverse, skipping every 37th message.
+	for i := len(got) - 1; i >= 0; i-- {
+		if i%37 != 5 {
+			got[i].Ack()
+		}
+	}
+	if err := src.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	// Per partition: everything from the first unacknowledged message on is owed again.
+	owed := map[string]bool{}
+	firstUnacked := map[int32]int{}
+	for i, env := range got {
+		var part int32
+		var off int64
+		fmt.Sscanf(env.Token, "odds.raw/%d/%d", &part, &off)
+		if _, ok := firstUnacked[part]; !ok && i%37 == 5 {
+			firstUnacked[part] = int(off)
+		}
+	}
+	for _, env := range got {
+		var part int32
+		var off int64
+		fmt.Sscanf(env.Token, "odds.raw/%d/%d", &part, &off)
+		if f, ok := firstUnacked[part]; ok && int(off) >= f {
+			owed[env.Token] = true
+		}
+	}
+	cl2 := consumer(t, c)
+	defer cl2.Close()
+	src2 := New(cl2)
+	for range len(owed) {
+		env, err := src2.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !owed[env.Token] {
+			t.Fatalf("redelivered %s, which was acknowledged with everything before it", env.Token)
+		}
+		delete(owed, env.Token)
+	}
+	if len(owed) != 0 {
+		t.Fatalf("%d messages were never redelivered", len(owed))
+	}
+}
