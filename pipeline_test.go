@@ -1,0 +1,188 @@
+package oddsflow_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/oddsflow/oddsflow"
+	"github.com/oddsflow/oddsflow/collect"
+	"github.com/oddsflow/oddsflow/dedupe"
+	"github.com/oddsflow/oddsflow/normalize"
+	"github.com/oddsflow/oddsflow/normalize/generic"
+	"github.com/oddsflow/oddsflow/odds"
+	"github.com/oddsflow/oddsflow/sink"
+)
+
+var t0 = time.Unix(1795000000, 0).UTC()
+
+// feed makes n messages in the outcome-list shape over markets markets and
+// providers providers, on three connections; every 10th is an exact re-send
+// of the one before (on its connection), every 25th is malformed, and every
+// 40th has one bad price of two.
+func feed(n, markets, providers int, acked *atomic.Int64) []collect.Envelope {
+	var out []collect.Envelope
+	for i := range n {
+		var payload string
+		conn := fmt.Sprintf("conn%d", i%3)
+		switch {
+		case i%25 == 24:
+			payload = `{"provider":"broken"`
+		case i%10 == 9 && i > 0:
+			payload, conn = string(out[len(out)-1].Payload), out[len(out)-1].Provider
+		default:
+			second := -105 - i%50
+			if i%40 == 38 {
+				second = 50 // out of range
+			}
+			payload = fmt.Sprintf(`{"provider":"book%d","market_id":"m%03d","timestamp":%d,"outcomes":[{"name":"home","price":%d},{"name":"away","price":%d}]}`,
+				i%providers, i%markets, 1795000000000+int64(i), 100+i%300, second)
+		}
+		env := collect.Envelope{Provider: conn, Payload: []byte(payload), ReceivedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+		if acked != nil {
+			env.Ack = func() { acked.Add(1) }
+		}
+		out = append(out, env)
+	}
+	return out
+}
+
+func registry() *normalize.Registry {
+	var reg normalize.Registry
+	for i := range 3 {
+		reg.Register(fmt.Sprintf("conn%d", i), "", generic.NewOutcomes(generic.Config{}))
+	}
+	return &reg
+}
+
+func TestPipelineCountsEverything(t *testing.T) {
+	var acked atomic.Int64
+	envs := feed(2000, 50, 4, &acked)
+	store, dlq := &sink.Memory{}, &sink.Memory{}
+	p, err := oddsflow.New(oddsflow.Config{
+		Source: collect.Slice(envs...), Normalizer: registry(), Deduper: dedupe.NewWindow(dedupe.WindowConfig{}),
+		Sink: store, DeadLetter: dlq, Workers: 3, Now: func() time.Time { return t0.Add(3 * time.Second) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Stats()
+	t.Logf("%+v", s)
+	if s.Envelopes != 2000 || acked.Load() != 2000 {
+		t.Errorf("read %d envelopes, acknowledged %d", s.Envelopes, acked.Load())
+	}
+	if s.Events != s.Written+s.Duplicates+s.Late+s.DroppedByQuality {
+		t.Errorf("events %d != written %d + duplicates %d + late %d + dropped %d", s.Events, s.Written, s.Duplicates, s.Late, s.DroppedByQuality)
+	}
+	// 80 malformed, 50 with a bad price (one dead letter each); the re-sends
+	// of those are dead letters too.
+	malformed, badPrice, resends := 80, 50, 0
+	for i := range 2000 {
+		if i%10 == 9 && i%25 != 24 && i%40 != 38 {
+			resends++
+			if (i-1)%25 == 24 {
+				malformed++
+			}
+			if (i-1)%40 == 38 {
+				badPrice++
+			}
+		}
+	}
+	if int(s.DeadLetters) != malformed+badPrice || len(dlq.Letters()) != malformed+badPrice {
+		t.Errorf("%d dead letters (%d stored), want %d", s.DeadLetters, len(dlq.Letters()), malformed+badPrice)
+	}
+	if s.Duplicates == 0 || int(s.Written) != store.Len() {
+		t.Errorf("duplicates %d, written %d, stored %d", s.Duplicates, s.Written, store.Len())
+	}
+	if s.Latency.Count != s.Written || s.Latency.Max <= 0 {
+		t.Errorf("latency %+v", s.Latency)
+	}
+	for _, l := range dlq.Letters() {
+		if l.Stage != "normalize" || len(l.Payload) == 0 || l.Reason == "" {
+			t.Fatalf("letter %+v", l)
+		}
+	}
+}
+
+// Each market's events reach the sink in the order the source gave them,
+// with several workers.
+func TestPipelineKeepsMarketOrder(t *testing.T) {
+	envs := feed(3000, 20, 3, nil)
+	store := &sink.Memory{}
+	p, _ := oddsflow.New(oddsflow.Config{Source: collect.Slice(envs...), Normalizer: registry(), Sink: store,
+		DeadLetter: &sink.Memory{}, Workers: 4, MaxBatch: 7})
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]time.Time{}
+	for _, e := range store.Events() {
+		k := e.Provider + e.Market + e.Selection
+		if e.SourceTime.Before(last[k]) {
+			t.Fatalf("%s: %v after %v", k, e.SourceTime, last[k])
+		}
+		last[k] = e.SourceTime
+	}
+}
+
+// A sink that fails permanently stops the pipeline with its error, and the
+// failed batch's envelopes are not acknowledged.
+func TestPipelineSinkFailure(t *testing.T) {
+	var acked atomic.Int64
+	envs := feed(500, 10, 1, &acked)
+	boom := errors.New("disk full")
+	writes := 0
+	failing := sink.Func(func(ctx context.Context, evs []odds.Event) error {
+		writes++
+		if writes == 3 {
+			return boom
+		}
+		return nil
+	})
+	p, _ := oddsflow.New(oddsflow.Config{Source: collect.Slice(envs...), Normalizer: registry(), Sink: failing,
+		DeadLetter: &sink.Memory{}, Workers: 1, MaxBatch: 10})
+	err := p.Run(context.Background())
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run: %v", err)
+	}
+	if a := acked.Load(); a == 0 || a >= 500 {
+		t.Errorf("%d of 500 acknowledged: want those before the failure only", a)
+	}
+}
+
+// When ctx ends, what was read is still delivered, through a Batcher that
+// would otherwise linger an hour.
+func TestPipelineDrainsOnCancel(t *testing.T) {
+	push := collect.NewPush(collect.PushConfig{})
+	envs := feed(100, 5, 1, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	src := collect.SourceFunc(func(c context.Context) (collect.Envelope, error) {
+		if len(envs) > 0 {
+			e := envs[0]
+			envs = envs[1:]
+			return e, nil
+		}
+		cancel() // the feed goes quiet and the operator stops the pipeline
+		return push.Next(c)
+	})
+	store := &sink.Memory{}
+	b := sink.NewBatcher(store, sink.BatcherConfig{Linger: time.Hour, MaxEvents: 1 << 20})
+	p, _ := oddsflow.New(oddsflow.Config{Source: src, Normalizer: registry(), Sink: b, DeadLetter: &sink.Memory{}})
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Envelopes != 100 || uint64(store.Len()) != s.Written || s.Written == 0 {
+		t.Errorf("stats %+v, stored %d", s, store.Len())
+	}
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	if _, err := oddsflow.New(oddsflow.Config{Source: collect.Slice(), Normalizer: registry(), Sink: &sink.Memory{}}); err == nil {
+		t.Error("a pipeline without dead letters was accepted")
+	}
+}
