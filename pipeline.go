@@ -175,8 +175,10 @@ func (p *Pipeline) read(ctx, gctx context.Context, queues []chan collect.Envelop
 	for {
 		env, err := p.cfg.Source.Next(readCtx)
 		switch {
+		case ctx.Err() != nil:
+			return nil // stopped: what was read so far is delivered, a last read is dropped unacknowledged
 		case err == nil:
-		case errors.Is(err, io.EOF), ctx.Err() != nil:
+		case errors.Is(err, io.EOF):
 			return nil
 		case gctx.Err() != nil:
 			return nil // a worker failed; its error is the one to return

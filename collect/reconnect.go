@@ -192,3 +192,29 @@ func (r *reconnector) deliver(env *Envelope, pos Position) bool {
 	}
 	return true
 }
+
+// watch arranges for f to run when the context a collector's Next was given
+// ends, so a read blocked on a quiet connection returns. It registers once
+// per context, not once per message.
+type watch struct {
+	ctx  context.Context
+	stop func() bool
+}
+
+func (w *watch) set(ctx context.Context, f func()) {
+	if ctx == w.ctx {
+		return
+	}
+	w.clear()
+	w.ctx = ctx
+	if ctx.Done() != nil {
+		w.stop = context.AfterFunc(ctx, f)
+	}
+}
+
+func (w *watch) clear() {
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop = nil, nil
+}

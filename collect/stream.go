@@ -70,6 +70,8 @@ type Stream struct {
 	conn net.Conn
 	br   *bufio.Reader
 
+	watch watch // interrupts a blocked read when Next's context ends
+
 	mu     sync.Mutex
 	closed bool
 	done   chan struct{}
@@ -90,7 +92,11 @@ func NewStream(cfg StreamConfig) *Stream {
 // Next returns the next message, connecting or reconnecting as needed. It
 // returns only ctx's error or [ErrClosed].
 func (s *Stream) Next(ctx context.Context) (Envelope, error) {
+	s.watch.set(ctx, s.interrupt)
 	for {
+		if err := ctx.Err(); err != nil {
+			return Envelope{}, err
+		}
 		if s.isClosed() {
 			return Envelope{}, ErrClosed
 		}
@@ -207,6 +213,15 @@ func (s *Stream) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
+}
+
+// interrupt makes a blocked read return at once: Next's context ended.
+func (s *Stream) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active != nil {
+		s.active.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 // Close ends the collector: a Next in progress returns [ErrClosed].

@@ -66,6 +66,8 @@ type WebSocket struct {
 	stopPing chan struct{}
 	pingDone chan struct{}
 
+	watch watch // interrupts a blocked read when Next's context ends
+
 	mu     sync.Mutex
 	closed bool
 	done   chan struct{}   // closed by Close
@@ -92,7 +94,11 @@ func NewWebSocket(cfg WebSocketConfig) *WebSocket {
 // Next returns the next message, connecting or reconnecting as needed. It
 // returns only ctx's error or [ErrClosed]: a feed that fails is retried.
 func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
+	w.watch.set(ctx, w.interrupt)
 	for {
+		if err := ctx.Err(); err != nil {
+			return Envelope{}, err
+		}
 		if w.isClosed() {
 			return Envelope{}, ErrClosed
 		}
@@ -231,6 +237,15 @@ func (w *WebSocket) isClosed() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.closed
+}
+
+// interrupt makes a blocked read return at once: Next's context ended.
+func (w *WebSocket) interrupt() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.active != nil {
+		w.active.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 // Close ends the collector: a Next in progress returns [ErrClosed].

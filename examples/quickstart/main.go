@@ -1,44 +1,182 @@
-// Command quickstart runs oddsflow on embedded defaults, with no server.
+// Command quickstart runs a whole oddsflow pipeline on embedded defaults,
+// with no server and no network beyond loopback.
 //
-// For now it shows the odds vocabulary on a small book; the assembled
-// pipeline replaces it as the collect, normalize, dedupe and sink packages land.
+// It starts a simulated provider (a WebSocket server in this process that
+// sends American-odds updates for a few hundred markets, with re-sends and
+// the occasional malformed message), collects its feed, normalizes it,
+// drops duplicates, and writes every event to a JSONL file and the latest
+// price of each selection to an in-memory hot cache. It prints a progress
+// line every second and a table at the end.
+//
+//	go run ./examples/quickstart                     # 10 seconds
+//	go run ./examples/quickstart -duration 1m -rate 50000 -markets 500
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"time"
 
+	"github.com/oddsflow/oddsflow"
+	"github.com/oddsflow/oddsflow/collect"
+	"github.com/oddsflow/oddsflow/dedupe"
+	"github.com/oddsflow/oddsflow/normalize"
+	"github.com/oddsflow/oddsflow/normalize/generic"
 	"github.com/oddsflow/oddsflow/odds"
+	"github.com/oddsflow/oddsflow/sink"
 )
 
-func main() {
-	quotes := []string{"-110", "+150", "5/2", "2.50", "EVENS"}
-	fmt.Printf("%-8s %-14s %-10s %-8s %s\n", "quote", "decimal", "American", "UK", "implied")
-	for _, q := range quotes {
-		p, err := odds.Parse(q)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		num, den := p.Fractional()
-		fmt.Printf("%-8s %-14s %-10s %-8s %s\n", q, p, p.American(), fmt.Sprintf("%d/%d", num, den), p.Implied())
-	}
+type options struct {
+	duration time.Duration
+	rate     int
+	markets  int
+	out      string
+	quiet    bool
+}
 
-	book := make([]odds.Price, 0, 3)
-	for _, q := range []string{"2.7", "2.3", "4.4"} {
-		p, _ := odds.Parse(q)
-		book = append(book, p)
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
+	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
+	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
+	flag.StringVar(&o.out, "out", filepath.Join(os.TempDir(), "oddsflow-quickstart.jsonl"), "JSONL file of the events")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if _, err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
 	}
-	margin, _ := odds.Overround(book)
-	fmt.Printf("\nbook 2.7 / 2.3 / 4.4, overround %s\n", margin)
-	for _, m := range []odds.Method{odds.Multiplicative, odds.Additive, odds.Power, odds.Shin} {
-		f, err := odds.RemoveMargin(book, m)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+}
+
+// run runs the pipeline for o.duration (or until ctx ends) and reports to w.
+func run(ctx context.Context, o options, w io.Writer) (result, error) {
+	provider, err := startProvider(o.rate, o.markets)
+	if err != nil {
+		return result{}, err
+	}
+	defer provider.Close()
+
+	file, err := os.Create(o.out)
+	if err != nil {
+		return result{}, err
+	}
+	archive := sink.NewJSONL(file) // closes the file on Close
+	cache := newHotCache()
+	deadLetters := &sink.Memory{}
+
+	var reg normalize.Registry
+	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
+	ws := collect.NewWebSocket(collect.WebSocketConfig{
+		URL: provider.URL, Provider: "simbook", Schema: "outcomes-v1",
+		Handshake: func(context.Context, collect.Position) ([][]byte, error) {
+			return [][]byte{[]byte(`{"op":"subscribe","markets":"*"}`)}, nil
+		},
+	})
+	defer ws.Close()
+
+	p, err := oddsflow.New(oddsflow.Config{
+		Source:     ws,
+		Normalizer: &reg,
+		Sequencer:  &normalize.Sequencer{},
+		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{Window: time.Minute}),
+		Sink:       sink.Multi(archive, cache),
+		DeadLetter: deadLetters,
+	})
+	if err != nil {
+		return result{}, err
+	}
+	runCtx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+
+	fmt.Fprintf(w, "simulated provider at %s: %d msgs/s over %d markets; events to %s\n", provider.URL, o.rate, o.markets, o.out)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-tick.C:
+			if !o.quiet {
+				s := p.Stats()
+				fmt.Fprintf(w, "%3.0fs  in %8d  out %8d  duplicates %6d  dead letters %4d  p50 %8s  p99 %8s\n",
+					time.Since(start).Seconds(), s.Events, s.Written, s.Duplicates, s.DeadLetters,
+					s.Latency.P50.Round(time.Microsecond), s.Latency.P99.Round(time.Microsecond))
+			}
+			continue
+		case err = <-done:
 		}
-		fmt.Printf("%-14s fair p %s %s %s  fair prices %s %s %s\n", m,
-			f.Probabilities[0].StringFixed(5), f.Probabilities[1].StringFixed(5), f.Probabilities[2].StringFixed(5),
-			f.Prices[0].Decimal().StringFixed(3), f.Prices[1].Decimal().StringFixed(3), f.Prices[2].Decimal().StringFixed(3))
+		break
 	}
+	if cerr := sink.Close(context.Background(), archive); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return result{}, err
+	}
+	s := p.Stats()
+	res := result{Stats: s, Selections: cache.Len(), Letters: len(deadLetters.Letters()), Sent: provider.Sent()}
+	fmt.Fprintf(w, "\n%-28s %12s\n", "", "count")
+	for _, row := range []struct {
+		name string
+		v    any
+	}{
+		{"messages sent", res.Sent},
+		{"envelopes received", s.Envelopes},
+		{"events normalized", s.Events},
+		{"events written", s.Written},
+		{"duplicates dropped", s.Duplicates},
+		{"late updates dropped", s.Late},
+		{"dead letters", s.DeadLetters},
+		{"selections in the hot cache", res.Selections},
+		{"latency p50", s.Latency.P50.Round(time.Microsecond)},
+		{"latency p90", s.Latency.P90.Round(time.Microsecond)},
+		{"latency p99", s.Latency.P99.Round(time.Microsecond)},
+		{"latency p99.9", s.Latency.P999.Round(time.Microsecond)},
+		{"latency max", s.Latency.Max.Round(time.Microsecond)},
+	} {
+		fmt.Fprintf(w, "%-28s %12v\n", row.name, row.v)
+	}
+	if n := len(deadLetters.Letters()); n > 0 {
+		fmt.Fprintf(w, "\nfirst dead letter: %s\n", deadLetters.Letters()[0].Reason)
+	}
+	return res, nil
+}
+
+type result struct {
+	oddsflow.Stats
+	Selections int
+	Letters    int
+	Sent       int64
+}
+
+// hotCache is the simplest hot cache: the latest event per provider,
+// market, selection and side, in memory.
+type hotCache struct {
+	mu     sync.Mutex
+	latest map[string]odds.Event
+}
+
+func newHotCache() *hotCache { return &hotCache{latest: make(map[string]odds.Event)} }
+
+func (c *hotCache) Write(ctx context.Context, events []odds.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range events {
+		c.latest[e.Provider+"|"+e.Market+"|"+e.Selection+"|"+e.Side.String()] = e
+	}
+	return nil
+}
+
+func (c *hotCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.latest)
 }

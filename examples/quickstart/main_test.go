@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The quickstart runs end to end: every event normalized is written or
+// counted as a duplicate or late, malformed messages are dead letters, and
+// the file holds exactly the events written.
+func TestQuickstart(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "events.jsonl")
+	var report bytes.Buffer
+	res, err := run(context.Background(), options{duration: 1500 * time.Millisecond, rate: 4000, markets: 90, out: out, quiet: true}, &report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v\n%s", res, report.String())
+	s := res.Stats
+	if s.Envelopes == 0 || s.Events != s.Written+s.Duplicates+s.Late+s.DroppedByQuality {
+		t.Fatalf("counts do not add up: %+v", s)
+	}
+	if s.Duplicates == 0 || s.DeadLetters == 0 || uint64(res.Letters) != s.DeadLetters {
+		t.Errorf("the simulated feed's re-sends and malformed messages were not all caught: %+v, %d letters", s, res.Letters)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines++
+	}
+	if uint64(lines) != s.Written {
+		t.Errorf("file has %d lines, %d events written", lines, s.Written)
+	}
+	if res.Selections == 0 || !strings.Contains(report.String(), "latency p99") {
+		t.Errorf("report:\n%s", report.String())
+	}
+}
