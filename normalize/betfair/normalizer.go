@@ -73,6 +73,23 @@ func (n *Normalizer) Market(id string) string {
 	return ""
 }
 
+// RunnerStatuses returns the status of every runner in market's
+// definition (ACTIVE, WINNER, LOSER, REMOVED …) by selection ID, for
+// settling a backtest; nil if the market has no definition.
+func (n *Normalizer) RunnerStatuses(market string) map[int64]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	mk := n.cache.Markets[market]
+	if mk == nil || mk.Definition == nil {
+		return nil
+	}
+	out := make(map[int64]string, len(mk.Definition.Runners))
+	for _, rd := range mk.Definition.Runners {
+		out[rd.ID] = rd.Status
+	}
+	return out
+}
+
 // Normalize applies env's message to the cache and appends an event for each
 // best price to back or lay that changed, in message order, back before lay.
 //
