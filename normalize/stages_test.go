@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oddsflow/oddsflow/collect"
 	"github.com/oddsflow/oddsflow/odds"
 	"github.com/shopspring/decimal"
 )
@@ -75,4 +76,31 @@ func TestQuality(t *testing.T) {
 	e := ev("home", "1.91", 0, 0)
 	e.ReceivedAt = t0.Add(time.Minute)
 	check(e, ClockSkew)
+}
+
+func TestCanonical(t *testing.T) {
+	e := ev("home", "-110", time.Second, 3)
+	e.ReceivedAt = t0.Add(2 * time.Second)
+	got, err := Canonical.Normalize(nil, collect.Envelope{Payload: e.AppendJSON(nil)})
+	if err != nil || len(got) != 1 || !got[0].Price.Equal(e.Price) || !got[0].ReceivedAt.Equal(e.ReceivedAt) || got[0].Seq != 3 {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	if _, err := Canonical.Normalize(nil, collect.Envelope{Payload: []byte(`{"price":"1"}`)}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("error %v", err)
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	e := ev("home", "-110", time.Second, 3)
+	f.Add(e.AppendJSON(nil))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		evs, err := Canonical.Normalize(nil, collect.Envelope{Payload: b})
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("untyped error %v", err)
+		}
+		if err == nil && (len(evs) != 1 || evs[0].Price.IsZero()) {
+			t.Fatalf("events %+v", evs)
+		}
+	})
 }

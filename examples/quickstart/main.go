@@ -26,6 +26,7 @@ import (
 	"github.com/oddsflow/oddsflow"
 	"github.com/oddsflow/oddsflow/collect"
 	"github.com/oddsflow/oddsflow/dedupe"
+	"github.com/oddsflow/oddsflow/examples/internal/simfeed"
 	"github.com/oddsflow/oddsflow/normalize"
 	"github.com/oddsflow/oddsflow/normalize/generic"
 	"github.com/oddsflow/oddsflow/odds"
@@ -57,7 +58,7 @@ func main() {
 
 // run runs the pipeline for o.duration (or until ctx ends) and reports to w.
 func run(ctx context.Context, o options, w io.Writer) (result, error) {
-	provider, err := startProvider(o.rate, o.markets)
+	provider, err := simfeed.Start(o.rate, o.markets)
 	if err != nil {
 		return result{}, err
 	}

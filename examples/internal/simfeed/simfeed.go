@@ -1,4 +1,8 @@
-package main
+// Package simfeed is a simulated odds provider for the examples: a
+// WebSocket endpoint that, after a subscription, streams updates in the
+// outcome-list shape, about 3% of them exact re-sends and 0.5% malformed,
+// as real feeds have.
+package simfeed
 
 import (
 	"fmt"
@@ -11,10 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// provider is a simulated odds feed: a WebSocket endpoint that, after a
-// subscription, streams updates in the outcome-list shape. About 3% of its
-// messages are exact re-sends and 0.5% are malformed, as real feeds have.
-type provider struct {
+// Provider is a running simulated feed.
+type Provider struct {
 	URL     string
 	srv     *http.Server
 	rate    int
@@ -22,25 +24,28 @@ type provider struct {
 	sent    atomic.Int64
 }
 
-func startProvider(rate, markets int) (*provider, error) {
+// Start serves a feed of rate messages per second over markets markets on a
+// free loopback port; every connection gets its own stream.
+func Start(rate, markets int) (*Provider, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &provider{URL: "ws://" + l.Addr().String() + "/feed", rate: rate, markets: markets}
+	p := &Provider{URL: "ws://" + l.Addr().String() + "/feed", rate: rate, markets: markets}
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 5 * time.Second}
 	go p.srv.Serve(l)
 	return p, nil
 }
 
-func (p *provider) Close() error { return p.srv.Close() }
+// Close stops the feed.
+func (p *Provider) Close() error { return p.srv.Close() }
 
 // Sent returns how many messages the provider has sent.
-func (p *provider) Sent() int64 { return p.sent.Load() }
+func (p *Provider) Sent() int64 { return p.sent.Load() }
 
 var books = []string{"pinnacle", "draftkings", "fanduel", "bet365", "betmgm"}
 
-func (p *provider) serve(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{WriteBufferSize: 64 << 10}
 	c, err := up.Upgrade(w, r, nil)
 	if err != nil {
@@ -83,7 +88,7 @@ func american(rnd *rand.Rand) int {
 	return 100 + rnd.IntN(350)
 }
 
-func (p *provider) message(rnd *rand.Rand, last []byte) []byte {
+func (p *Provider) message(rnd *rand.Rand, last []byte) []byte {
 	switch x := rnd.IntN(1000); {
 	case x < 30 && last != nil:
 		return last // an exact re-send

@@ -1,0 +1,259 @@
+// Command reference runs the full design oddsflow grew out of, against real
+// servers:
+//
+//	WebSocket feed ─► collector ─► Kafka odds.raw
+//	odds.raw ─► normalizers (consumer group "normalizers") ─► Kafka odds.normalized
+//	odds.normalized ─► storage (consumer group "storage") ─► PostgreSQL/TimescaleDB + Redis hot cache
+//
+// Each stage is its own goroutine group, as it would be its own process;
+// offsets are committed only after the next stage has the data, so a stage
+// can be killed and restarted without loss. The feed defaults to the
+// simulated provider of the quickstart.
+//
+//	go run ./examples/reference -kafka 127.0.0.1:19092 \
+//	    -postgres postgres://postgres@127.0.0.1:5432/postgres -redis 127.0.0.1:6379 -duration 30s
+//
+// Flags can also come from the environment: ODDSFLOW_KAFKA, ODDSFLOW_POSTGRES_URL,
+// ODDSFLOW_REDIS_ADDR. scripts/demo.sh starts all three on loopback and runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/oddsflow/oddsflow"
+	"github.com/oddsflow/oddsflow/collect"
+	"github.com/oddsflow/oddsflow/collect/kafkasource"
+	"github.com/oddsflow/oddsflow/dedupe"
+	"github.com/oddsflow/oddsflow/examples/internal/simfeed"
+	"github.com/oddsflow/oddsflow/normalize"
+	"github.com/oddsflow/oddsflow/normalize/generic"
+	"github.com/oddsflow/oddsflow/sink"
+	"github.com/oddsflow/oddsflow/sink/kafkasink"
+	"github.com/oddsflow/oddsflow/sink/redissink"
+	"github.com/oddsflow/oddsflow/sink/timescalesink"
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+type options struct {
+	kafka, postgres, redis, feed, stage string
+	duration                            time.Duration
+	rate, markets                       int
+	table                               string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.kafka, "kafka", env("ODDSFLOW_KAFKA", "127.0.0.1:19092"), "Kafka seed brokers, comma-separated")
+	flag.StringVar(&o.postgres, "postgres", env("ODDSFLOW_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"), "PostgreSQL/TimescaleDB URL")
+	flag.StringVar(&o.redis, "redis", env("ODDSFLOW_REDIS_ADDR", "127.0.0.1:6379"), "Redis address")
+	flag.StringVar(&o.feed, "feed", "", "WebSocket feed URL (default: a simulated provider in this process)")
+	flag.StringVar(&o.stage, "stage", "all", "which stage to run: collector, normalizer, storage or all")
+	flag.StringVar(&o.table, "table", "odds_events", "table for the events")
+	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the collector runs; the other stages then drain")
+	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
+	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "reference:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	seeds := kgo.SeedBrokers(strings.Split(o.kafka, ",")...)
+	g, gctx := errgroup.WithContext(ctx)
+	collectCtx, stopCollecting := context.WithTimeout(gctx, o.duration)
+	defer stopCollecting()
+	// Downstream stages run until the collector is done and they have
+	// caught up: then they are stopped.
+	downCtx, stopDown := context.WithCancel(gctx)
+	defer stopDown()
+	var collected atomic.Int64
+	collected.Store(-1)
+	var normalized, stored *oddsflow.Pipeline
+
+	if o.stage == "all" || o.stage == "collector" {
+		g.Go(func() error {
+			n, err := collector(collectCtx, o, seeds)
+			collected.Store(n)
+			fmt.Printf("collector: %d messages to odds.raw\n", n)
+			return err
+		})
+	}
+	if o.stage == "all" || o.stage == "normalizer" {
+		p, err := normalizer(o, seeds)
+		if err != nil {
+			return err
+		}
+		normalized = p
+		g.Go(func() error { return p.Run(downCtx) })
+	}
+	if o.stage == "all" || o.stage == "storage" {
+		p, closeAll, err := storage(gctx, o, seeds)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		stored = p
+		g.Go(func() error { return p.Run(downCtx) })
+	}
+	// Progress, and the end: once the collector stopped and everything it
+	// sent has been through both downstream stages, stop them.
+	g.Go(func() error {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-downCtx.Done():
+				return nil
+			case <-tick.C:
+			}
+			line := ""
+			if normalized != nil {
+				s := normalized.Stats()
+				line += fmt.Sprintf("normalizer: %d envelopes, %d events, %d duplicates, %d dead letters  ", s.Envelopes, s.Events, s.Duplicates, s.DeadLetters)
+			}
+			if stored != nil {
+				s := stored.Stats()
+				line += fmt.Sprintf("storage: %d stored, p99 %v", s.Written, s.Latency.P99.Round(time.Microsecond))
+			}
+			fmt.Println(line)
+			if n := collected.Load(); o.stage == "all" && n >= 0 && normalized.Stats().Envelopes >= uint64(n) &&
+				stored.Stats().Written >= normalized.Stats().Written {
+				stopDown()
+			}
+		}
+	})
+	err := g.Wait()
+	if stored != nil {
+		s := stored.Stats().Latency
+		fmt.Printf("latency, WebSocket frame to PostgreSQL and Redis: p50 %v p90 %v p99 %v p99.9 %v max %v (%d events)\n",
+			s.P50, s.P90, s.P99, s.P999, s.Max, s.Count)
+	}
+	return err
+}
+
+// collector reads the feed and produces every message to odds.raw.
+func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
+	url := o.feed
+	if url == "" {
+		feed, err := simfeed.Start(o.rate, o.markets)
+		if err != nil {
+			return 0, err
+		}
+		defer feed.Close()
+		url = feed.URL
+	}
+	cl, err := kgo.NewClient(append(kafkasink.ProducerOpts(), seeds, kgo.ProducerLinger(time.Millisecond))...)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: "outcomes-v1",
+		Handshake: func(context.Context, collect.Position) ([][]byte, error) { return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil }})
+	defer ws.Close()
+	var n int64
+	var failed atomic.Pointer[error]
+	for {
+		env, err := ws.Next(ctx)
+		if err != nil {
+			break
+		}
+		n++
+		cl.Produce(context.Background(), kafkasource.Record("odds.raw", env), func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+		})
+	}
+	if err := cl.Flush(context.Background()); err != nil {
+		return n, err
+	}
+	if err := failed.Load(); err != nil {
+		return n, *err
+	}
+	return n, nil
+}
+
+// normalizer consumes odds.raw in a group, normalizes and dedupes, and
+// produces canonical events to odds.normalized.
+func normalizer(o options, seeds kgo.Opt) (*oddsflow.Pipeline, error) {
+	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), seeds, kgo.ConsumerGroup("normalizers"), kgo.ConsumeTopics("odds.raw"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := kgo.NewClient(append(kafkasink.ProducerOpts(), seeds)...)
+	if err != nil {
+		return nil, err
+	}
+	var reg normalize.Registry
+	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
+	dlq, err := os.Create(os.TempDir() + "/oddsflow-reference-deadletters.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	return oddsflow.New(oddsflow.Config{
+		Source:     kafkasource.New(in),
+		Normalizer: &reg,
+		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{}),
+		Sink:       sink.Retry(sink.RetryConfig{})(kafkasink.New(out, "odds.normalized")),
+		DeadLetter: sink.NewJSONL(dlq),
+	})
+}
+
+// storage consumes odds.normalized in a group and writes to PostgreSQL and Redis.
+func storage(ctx context.Context, o options, seeds kgo.Opt) (*oddsflow.Pipeline, func(), error) {
+	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), seeds, kgo.ConsumerGroup("storage"), kgo.ConsumeTopics("odds.normalized"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := pgxpool.New(ctx, o.postgres)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts := timescalesink.New(pool, timescalesink.Config{Table: o.table})
+	if _, err := ts.EnsureSchema(ctx); err != nil {
+		return nil, nil, err
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: o.redis})
+	cache := redissink.New(rdb, redissink.Config{Publish: true})
+	retry := sink.Retry(sink.RetryConfig{MaxAttempts: 20})
+	letters := &sink.Memory{}
+	p, err := oddsflow.New(oddsflow.Config{
+		Source:     kafkasource.New(in),
+		Normalizer: normalize.Canonical,
+		Sink:       sink.Multi(retry(ts), retry(cache)),
+		DeadLetter: letters,
+	})
+	closeAll := func() {
+		in.Close()
+		pool.Close()
+		rdb.Close()
+		if n := len(letters.Letters()); n > 0 {
+			fmt.Fprintln(os.Stderr, "storage: dead letters:", n, errors.New(letters.Letters()[0].Reason))
+		}
+	}
+	return p, closeAll, err
+}
