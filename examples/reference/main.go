@@ -170,7 +170,9 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 	}
 	defer cl.Close()
 	ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: "outcomes-v1",
-		Handshake: func(context.Context, collect.Position) ([][]byte, error) { return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil }})
+		Handshake: func(context.Context, collect.Position) ([][]byte, error) {
+			return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil
+		}})
 	defer ws.Close()
 	var n int64
 	var failed atomic.Pointer[error]
