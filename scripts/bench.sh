@@ -1,29 +1,54 @@
 #!/usr/bin/env bash
-# Benchmarks behind the README's table. Every figure that is compared with another is
+# Benchmarks behind the README's tables. Every figure that is compared with another is
 # measured in the same run, since the machines are noisy.
 #
-# usage: scripts/bench.sh [section...]   sections: odds peer dedupe (default: all)
-# PEER_MESSAGES sets the peer feed's size (default 500000 messages, about 1M events).
+# usage: scripts/bench.sh [section...]
+#   sections: odds peer dedupe collect sinks pipeline scale   (default: odds peer dedupe collect sinks)
+#   pipeline: P5 (in-process, 200K msgs/s), P4 (WebSocket to PostgreSQL, 20K msgs/s, 60s),
+#             P6 (125K msgs/s into PostgreSQL + Redis for 60s, rows and RSS)
+#   scale:    two normalizer processes in one group on 6 partitions, one killed with -9 mid-run
+# PEER_MESSAGES sets the peer feed's size (default 500000 messages, about 1M events);
+# PIPELINE_SECONDS shortens P4 and P6 (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
-sections=${*:-odds peer dedupe}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+sections=${*:-odds peer dedupe collect sinks}
+servers_up=""
+bench_work=$(mktemp -d)
+
+need_servers() {
+	if [ -z "$servers_up" ]; then
+		. scripts/servers.sh
+		trap 'rm -rf "$bench_work"; cleanup' EXIT
+		servers_up=1
+	fi
+}
+trap 'rm -rf "$bench_work"' EXIT
+
+start_kfake() { # prints the broker address; the cluster dies with this script
+	local port
+	port=$(free_port)
+	go build -o "$bench_work/kfake" ./examples/kfake
+	"$bench_work/kfake" -ports "$port" -partitions 6 -topics odds.raw,odds.normalized >"$bench_work/kfake.log" 2>&1 &
+	echo "$!" >"$bench_work/kfake.pid"
+	for _ in $(seq 1 100); do grep -q listening "$bench_work/kfake.log" && break; sleep 0.1; done
+	echo "127.0.0.1:$port"
+}
+stop_kfake() { kill "$(cat "$bench_work/kfake.pid")" 2>/dev/null || true; }
 
 for s in $sections; do
 	case $s in
 	odds)
-		echo "== odds: conversions and IDs (go test -bench, 1 core)"
+		echo "== odds: conversions and IDs (go test -bench, one core)"
 		GOMAXPROCS=1 go test -run '^$' -bench . -benchmem -benchtime 300ms ./odds/ | grep -E '^Benchmark'
 		;;
 	peer)
 		n=${PEER_MESSAGES:-500000}
 		echo "== peer: normalize + dedupe of the same $n-message feed, Python reference vs Go on one core"
-		python3 scripts/peer/gen_feed.py "$n" "$work/feed.jsonl"
-		go build -o "$work/normbench" ./internal/cmd/normbench
-		py=$(python3 scripts/peer/seed_normalizer.py "$work/feed.jsonl")
-		gov=$(GOMAXPROCS=1 "$work/normbench" "$work/feed.jsonl")
+		python3 scripts/peer/gen_feed.py "$n" "$bench_work/feed.jsonl"
+		go build -o "$bench_work/normbench" ./internal/cmd/normbench
+		py=$(python3 scripts/peer/seed_normalizer.py "$bench_work/feed.jsonl")
+		gov=$(GOMAXPROCS=1 "$bench_work/normbench" "$bench_work/feed.jsonl")
 		echo "python: $py"
 		echo "go:     $gov"
 		field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$2"; }
@@ -37,6 +62,67 @@ for s in $sections; do
 	dedupe)
 		echo "== dedupe: Window checks (one core) and memory per key"
 		GOMAXPROCS=1 go test -run '^$' -bench . -benchmem -benchtime 1s ./dedupe/ | grep -E '^Benchmark'
+		need_servers
+		echo "== dedupe: redisdedupe, batches of 256"
+		(cd dedupe/redisdedupe && go test -run '^$' -bench . -benchtime 2s ./ | grep -E '^Benchmark')
+		;;
+	collect)
+		echo "== collect: WebSocket collector vs a bare gorilla read loop, 200-byte messages, GOMAXPROCS=1, 3 runs"
+		GOMAXPROCS=1 go test -run '^$' -bench WebSocket -benchtime 500000x -count 3 ./collect/ | grep -E '^Benchmark'
+		;;
+	sinks)
+		need_servers
+		echo "== sink: Batcher overhead per event"
+		go test -run '^$' -bench Batcher -benchmem -benchtime 2s ./sink/ | grep -E '^Benchmark'
+		echo "== kafkasink vs raw kgo, same bytes, kfake"
+		(cd sink/kafkasink && go test -run '^$' -bench . -benchtime 3s ./ | grep -E '^Benchmark')
+		echo "== timescalesink vs raw pgx CopyFrom, PostgreSQL 15, 10,000 rows a batch"
+		(cd sink/timescalesink && go test -run '^$' -bench Copy -benchtime 20x ./ | grep -E '^Benchmark')
+		echo "== redissink (order guard on) vs redis-benchmark -P 16 -t hset, same server"
+		(cd sink/redissink && go test -run '^$' -bench . -benchtime 3s ./ | grep -E '^Benchmark')
+		;;
+	pipeline)
+		need_servers
+		secs=${PIPELINE_SECONDS:-60}
+		go build -o "$bench_work/quickstart" ./examples/quickstart
+		go build -o "$bench_work/reference" ./examples/reference
+		echo "== P5: in-process (memory sink) at 200K msgs/s for 20s"
+		"$bench_work/quickstart" -duration 20s -rate 200000 -markets 600 -out "$bench_work/p5.jsonl" | tail -14
+		echo "== P4: WebSocket frame to PostgreSQL commit at 20K msgs/s for ${secs}s"
+		kafka=$(start_kfake)
+		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
+			-table odds_p4 -duration "${secs}s" -rate 20000 -markets 600 | tail -4
+		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'P4 rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM odds_p4"
+		stop_kfake
+		echo "== P6: 125K msgs/s into PostgreSQL + Redis for ${secs}s"
+		kafka=$(start_kfake)
+		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
+			-table odds_p6 -duration "${secs}s" -rate 125000 -markets 1500 | tail -5
+		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'P6 rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM odds_p6"
+		stop_kfake
+		;;
+	scale)
+		need_servers
+		go build -o "$bench_work/reference" ./examples/reference
+		kafka=$(start_kfake)
+		common=(-kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" -table odds_scale)
+		echo "== scale: two normalizer processes in one group on 6 partitions; one is killed -9 mid-run"
+		"$bench_work/reference" "${common[@]}" -stage normalizer >"$bench_work/n1.log" 2>&1 &
+		n1=$!
+		"$bench_work/reference" "${common[@]}" -stage normalizer >"$bench_work/n2.log" 2>&1 &
+		n2=$!
+		"$bench_work/reference" "${common[@]}" -stage collector,storage -duration 20s -rate 5000 >"$bench_work/main.log" 2>&1 &
+		main=$!
+		sleep 8 # let both normalizers take partitions and work a while
+		kill -9 "$n1"
+		echo "killed normalizer $n1 with -9 after 8s"
+		wait "$main" || true
+		kill -TERM "$n2" 2>/dev/null || true
+		wait "$n2" 2>/dev/null || true
+		tail -3 "$bench_work/main.log"
+		echo "surviving normalizer: $(grep '^normalizer:' "$bench_work/n2.log" | tail -1)"
+		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'rows ' || count(*) || ', distinct IDs ' || count(DISTINCT id) FROM odds_scale"
+		stop_kfake
 		;;
 	*)
 		echo "unknown section $s" >&2

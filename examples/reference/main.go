@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,13 +66,13 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", env("ODDSFLOW_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"), "PostgreSQL/TimescaleDB URL")
 	flag.StringVar(&o.redis, "redis", env("ODDSFLOW_REDIS_ADDR", "127.0.0.1:6379"), "Redis address")
 	flag.StringVar(&o.feed, "feed", "", "WebSocket feed URL (default: a simulated provider in this process)")
-	flag.StringVar(&o.stage, "stage", "all", "which stage to run: collector, normalizer, storage or all")
+	flag.StringVar(&o.stage, "stage", "all", "stages to run, comma-separated: collector, normalizer, storage, or all")
 	flag.StringVar(&o.table, "table", "odds_events", "table for the events")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the collector runs; the other stages then drain")
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
 	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "reference:", err)
@@ -80,6 +81,13 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
+	stages := map[string]bool{}
+	for _, s := range strings.Split(o.stage, ",") {
+		stages[strings.TrimSpace(s)] = true
+	}
+	if stages["all"] {
+		stages = map[string]bool{"collector": true, "normalizer": true, "storage": true}
+	}
 	seeds := kgo.SeedBrokers(strings.Split(o.kafka, ",")...)
 	g, gctx := errgroup.WithContext(ctx)
 	collectCtx, stopCollecting := context.WithTimeout(gctx, o.duration)
@@ -92,7 +100,7 @@ func run(ctx context.Context, o options) error {
 	collected.Store(-1)
 	var normalized, stored *oddsflow.Pipeline
 
-	if o.stage == "all" || o.stage == "collector" {
+	if stages["collector"] {
 		g.Go(func() error {
 			n, err := collector(collectCtx, o, seeds)
 			collected.Store(n)
@@ -100,7 +108,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		})
 	}
-	if o.stage == "all" || o.stage == "normalizer" {
+	if stages["normalizer"] {
 		p, err := normalizer(o, seeds)
 		if err != nil {
 			return err
@@ -108,7 +116,7 @@ func run(ctx context.Context, o options) error {
 		normalized = p
 		g.Go(func() error { return p.Run(downCtx) })
 	}
-	if o.stage == "all" || o.stage == "storage" {
+	if stages["storage"] {
 		p, closeAll, err := storage(gctx, o, seeds)
 		if err != nil {
 			return err
@@ -117,11 +125,14 @@ func run(ctx context.Context, o options) error {
 		stored = p
 		g.Go(func() error { return p.Run(downCtx) })
 	}
-	// Progress, and the end: once the collector stopped and everything it
-	// sent has been through both downstream stages, stop them.
+	// Progress, and the end: once this process's collector has stopped and
+	// the downstream stages have made no progress for three seconds, they
+	// are done. Without a collector here, a stage runs until signalled.
 	g.Go(func() error {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
+		var lastProgress uint64
+		idle := 0
 		for {
 			select {
 			case <-downCtx.Done():
@@ -138,19 +149,50 @@ func run(ctx context.Context, o options) error {
 				line += fmt.Sprintf("storage: %d stored, p99 %v", s.Written, s.Latency.P99.Round(time.Microsecond))
 			}
 			fmt.Println(line)
-			if n := collected.Load(); o.stage == "all" && n >= 0 && normalized.Stats().Envelopes >= uint64(n) &&
-				stored.Stats().Written >= normalized.Stats().Written {
+			var progress uint64
+			if normalized != nil {
+				progress += normalized.Stats().Envelopes
+			}
+			if stored != nil {
+				progress += stored.Stats().Written
+			}
+			if progress == lastProgress {
+				idle++
+			} else {
+				idle = 0
+			}
+			lastProgress = progress
+			if stages["collector"] && collected.Load() >= 0 && idle >= 3 {
 				stopDown()
 			}
 		}
 	})
 	err := g.Wait()
+	if normalized != nil {
+		s := normalized.Stats()
+		fmt.Printf("normalizer: %d envelopes, %d events, %d written, %d duplicates, %d dead letters\n", s.Envelopes, s.Events, s.Written, s.Duplicates, s.DeadLetters)
+	}
 	if stored != nil {
 		s := stored.Stats().Latency
 		fmt.Printf("latency, WebSocket frame to PostgreSQL and Redis: p50 %v p90 %v p99 %v p99.9 %v max %v (%d events)\n",
 			s.P50, s.P90, s.P99, s.P999, s.Max, s.Count)
 	}
+	fmt.Printf("peak RSS: %s\n", peakRSS())
 	return err
+}
+
+// peakRSS reads the process's high-water resident set size (Linux).
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:"))
+		}
+	}
+	return "unknown"
 }
 
 // collector reads the feed and produces every message to odds.raw.
