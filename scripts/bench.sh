@@ -111,17 +111,20 @@ for s in $sections; do
 		n1=$!
 		"$bench_work/reference" "${common[@]}" -stage normalizer >"$bench_work/n2.log" 2>&1 &
 		n2=$!
-		"$bench_work/reference" "${common[@]}" -stage collector,storage -duration 20s -rate 5000 >"$bench_work/main.log" 2>&1 &
+		"$bench_work/reference" "${common[@]}" -stage collector,storage -duration 30s -rate 6000 -streams 6 >"$bench_work/main.log" 2>&1 &
 		main=$!
-		sleep 8 # let both normalizers take partitions and work a while
+		sleep 10 # both normalizers take partitions and work a while
+		echo "normalizer $n1 before the kill: $(grep '^normalizer:' "$bench_work/n1.log" | tail -1 | cut -c1-60)"
+		echo "normalizer $n2 before the kill: $(grep '^normalizer:' "$bench_work/n2.log" | tail -1 | cut -c1-60)"
 		kill -9 "$n1"
-		echo "killed normalizer $n1 with -9 after 8s"
+		echo "killed normalizer $n1 with -9 after 10s"
 		wait "$main" || true
 		kill -TERM "$n2" 2>/dev/null || true
 		wait "$n2" 2>/dev/null || true
-		tail -3 "$bench_work/main.log"
+		grep -E '^(collector|latency|peak)' "$bench_work/main.log"
 		echo "surviving normalizer: $(grep '^normalizer:' "$bench_work/n2.log" | tail -1)"
-		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'rows ' || count(*) || ', distinct IDs ' || count(DISTINCT id) FROM odds_scale"
+		"$bench_work/reference" -kafka "$kafka" -stage audit
+		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'stored: rows ' || count(*) || ', distinct IDs ' || count(DISTINCT id) FROM odds_scale"
 		stop_kfake
 		;;
 	*)

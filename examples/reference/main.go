@@ -37,6 +37,7 @@ import (
 	"github.com/oddsflow/oddsflow/examples/internal/simfeed"
 	"github.com/oddsflow/oddsflow/normalize"
 	"github.com/oddsflow/oddsflow/normalize/generic"
+	"github.com/oddsflow/oddsflow/odds"
 	"github.com/oddsflow/oddsflow/sink"
 	"github.com/oddsflow/oddsflow/sink/kafkasink"
 	"github.com/oddsflow/oddsflow/sink/redissink"
@@ -56,7 +57,7 @@ func env(name, def string) string {
 type options struct {
 	kafka, postgres, redis, feed, stage string
 	duration                            time.Duration
-	rate, markets                       int
+	rate, markets, streams              int
 	table                               string
 }
 
@@ -66,11 +67,12 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", env("ODDSFLOW_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"), "PostgreSQL/TimescaleDB URL")
 	flag.StringVar(&o.redis, "redis", env("ODDSFLOW_REDIS_ADDR", "127.0.0.1:6379"), "Redis address")
 	flag.StringVar(&o.feed, "feed", "", "WebSocket feed URL (default: a simulated provider in this process)")
-	flag.StringVar(&o.stage, "stage", "all", "stages to run, comma-separated: collector, normalizer, storage, or all")
+	flag.StringVar(&o.stage, "stage", "all", "stages to run, comma-separated: collector, normalizer, storage, or all; or audit")
 	flag.StringVar(&o.table, "table", "odds_events", "table for the events")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the collector runs; the other stages then drain")
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
 	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
+	flag.IntVar(&o.streams, "streams", 6, "WebSocket connections to the feed, each its own ordered stream (and Kafka key)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -89,6 +91,9 @@ func run(ctx context.Context, o options) error {
 		stages = map[string]bool{"collector": true, "normalizer": true, "storage": true}
 	}
 	seeds := kgo.SeedBrokers(strings.Split(o.kafka, ",")...)
+	if stages["audit"] {
+		return audit(ctx, seeds)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	collectCtx, stopCollecting := context.WithTimeout(gctx, o.duration)
 	defer stopCollecting()
@@ -195,11 +200,13 @@ func peakRSS() string {
 	return "unknown"
 }
 
-// collector reads the feed and produces every message to odds.raw.
+// collector reads the feed over o.streams connections and produces every
+// message to odds.raw. Each connection is its own stream: its messages keep
+// their order on one partition.
 func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 	url := o.feed
 	if url == "" {
-		feed, err := simfeed.Start(o.rate, o.markets)
+		feed, err := simfeed.Start(max(o.rate/max(o.streams, 1), 1), o.markets)
 		if err != nil {
 			return 0, err
 		}
@@ -211,39 +218,47 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 		return 0, err
 	}
 	defer cl.Close()
-	ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: "outcomes-v1",
-		Handshake: func(context.Context, collect.Position) ([][]byte, error) {
-			return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil
-		}})
-	defer ws.Close()
-	var n int64
+	var n atomic.Int64
 	var failed atomic.Pointer[error]
-	for {
-		env, err := ws.Next(ctx)
-		if err != nil {
-			break
-		}
-		n++
-		cl.Produce(context.Background(), kafkasource.Record("odds.raw", env), func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.CompareAndSwap(nil, &err)
+	var g errgroup.Group
+	for i := range max(o.streams, 1) {
+		g.Go(func() error {
+			ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: fmt.Sprintf("outcomes-v1/s%d", i),
+				Handshake: func(context.Context, collect.Position) ([][]byte, error) {
+					return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil
+				}})
+			defer ws.Close()
+			for {
+				env, err := ws.Next(ctx)
+				if err != nil {
+					return nil // ctx ended: the collector's run is over
+				}
+				n.Add(1)
+				cl.Produce(context.Background(), kafkasource.Record("odds.raw", env), func(_ *kgo.Record, err error) {
+					if err != nil {
+						failed.CompareAndSwap(nil, &err)
+					}
+				})
 			}
 		})
 	}
+	g.Wait()
 	if err := cl.Flush(context.Background()); err != nil {
-		return n, err
+		return n.Load(), err
 	}
 	if err := failed.Load(); err != nil {
-		return n, *err
+		return n.Load(), *err
 	}
-	return n, nil
+	return n.Load(), nil
 }
 
 // normalizer consumes odds.raw in a group, normalizes and dedupes, and
 // produces canonical events to odds.normalized.
 func normalizer(o options, seeds kgo.Opt) (*oddsflow.Pipeline, error) {
 	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), seeds, kgo.ConsumerGroup("normalizers"), kgo.ConsumeTopics("odds.raw"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// A member that dies (kill -9) is noticed in seconds, and its partitions move.
+		kgo.SessionTimeout(6*time.Second), kgo.HeartbeatInterval(time.Second), kgo.AutoCommitInterval(time.Second))...)
 	if err != nil {
 		return nil, err
 	}
@@ -300,4 +315,54 @@ func storage(ctx context.Context, o options, seeds kgo.Opt) (*oddsflow.Pipeline,
 		}
 	}
 	return p, closeAll, err
+}
+
+// audit reads odds.raw from the start, normalizes and dedupes it in this
+// process, and prints how many unique events it holds: what the storage
+// stage must have stored, exactly once each.
+func audit(ctx context.Context, seeds kgo.Opt) error {
+	cl, err := kgo.NewClient(seeds, kgo.ConsumeTopics("odds.raw"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var reg normalize.Registry
+	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
+	counted := &countSink{}
+	auditCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	p, err := oddsflow.New(oddsflow.Config{
+		Source:     kafkasource.New(cl),
+		Normalizer: &reg,
+		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{}),
+		Sink:       counted,
+		DeadLetter: &sink.Memory{},
+	})
+	if err != nil {
+		return err
+	}
+	go func() { // idle for three seconds: the topic is read
+		last := uint64(0)
+		for range time.Tick(3 * time.Second) {
+			if n := p.Stats().Envelopes; n == last && n > 0 {
+				stop()
+				return
+			} else {
+				last = n
+			}
+		}
+	}()
+	if err := p.Run(auditCtx); err != nil {
+		return err
+	}
+	s := p.Stats()
+	fmt.Printf("audit: odds.raw holds %d messages, %d unique events\n", s.Envelopes, s.Written)
+	return nil
+}
+
+type countSink struct{ n atomic.Int64 }
+
+func (c *countSink) Write(_ context.Context, events []odds.Event) error {
+	c.n.Add(int64(len(events)))
+	return nil
 }

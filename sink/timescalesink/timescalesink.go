@@ -1,18 +1,23 @@
 // Package timescalesink writes canonical odds events to PostgreSQL, or to
 // TimescaleDB when the extension is installed, with pgx v5.
 //
-// Each Write is one COPY. Rows are keyed by (id, received_at), so a
+// Each Write is one COPY. Rows are keyed by (id, source_time): an event's ID
+// already hashes its provider time, so the key is the ID, and the time makes
+// it a key a hypertable partitioned on source_time can enforce. A
 // re-delivered event (a retry after a lost acknowledgement, a replay after a
-// crash) is stored once: when a COPY meets a row that is already there, the
+// crash, the same update through two streams) is therefore stored once: when a COPY meets a row that is already there, the
 // batch is written again through a temporary staging table with INSERT … ON
 // CONFLICT DO NOTHING. [ModeStaging] takes that path for every batch.
 //
 // Times are timestamptz, which keeps microseconds; the received_at_ns and
 // source_time_ns columns keep the nanoseconds beyond, so an event reads back
-// exactly ([Scan]).
+// exactly ([Scan]). An event without a provider time is stored with its
+// receive time as source_time and source_time_ns -1, which [Scan] reads back
+// as no provider time.
 //
 // [Sink.EnsureSchema] creates the table and its (market, received_at) index,
-// and on TimescaleDB makes it a hypertable with compression segmented by
+// and on TimescaleDB makes it a hypertable on source_time (the provider's
+// clock: what odds history is queried by) with compression segmented by
 // market and provider and a compression policy.
 package timescalesink
 
@@ -103,8 +108,8 @@ func (s *Sink) EnsureSchema(ctx context.Context) (hypertable bool, err error) {
 			id          uuid        NOT NULL,
 			received_at    timestamptz NOT NULL,
 			received_at_ns smallint    NOT NULL, -- nanoseconds beyond the microsecond timestamptz keeps
-			source_time    timestamptz,
-			source_time_ns smallint,
+			source_time    timestamptz NOT NULL,
+			source_time_ns smallint    NOT NULL, -- -1: no provider time; source_time is the receive time
 			provider    text        NOT NULL,
 			market      text        NOT NULL,
 			selection   text        NOT NULL,
@@ -114,7 +119,7 @@ func (s *Sink) EnsureSchema(ctx context.Context) (hypertable bool, err error) {
 			line        numeric,
 			status      text        NOT NULL,
 			seq         bigint      NOT NULL,
-			PRIMARY KEY (id, received_at)
+			PRIMARY KEY (id, source_time)
 		)`,
 		`CREATE INDEX IF NOT EXISTS ` + index + ` ON ` + t + ` (market, received_at DESC)`,
 	}
@@ -135,9 +140,9 @@ func (s *Sink) EnsureSchema(ctx context.Context) (hypertable bool, err error) {
 		q    string
 		args []any
 	}{
-		{`SELECT create_hypertable($1::regclass, 'received_at', chunk_time_interval => $2::interval, if_not_exists => TRUE, migrate_data => TRUE)`,
+		{`SELECT create_hypertable($1::regclass, 'source_time', chunk_time_interval => $2::interval, if_not_exists => TRUE, migrate_data => TRUE)`,
 			[]any{qualified, interval(s.cfg.ChunkInterval)}},
-		{`ALTER TABLE ` + t + ` SET (timescaledb.compress, timescaledb.compress_segmentby = 'market, provider', timescaledb.compress_orderby = 'received_at DESC')`, nil},
+		{`ALTER TABLE ` + t + ` SET (timescaledb.compress, timescaledb.compress_segmentby = 'market, provider', timescaledb.compress_orderby = 'source_time DESC')`, nil},
 	}
 	if s.cfg.CompressAfter > 0 {
 		ddl = append(ddl, struct {
@@ -247,6 +252,10 @@ func (r *rowSource) Next() bool {
 
 func (r *rowSource) Values() ([]any, error) {
 	e := &r.events[r.i]
+	src, srcNS := e.SourceTime, int16(e.SourceTime.Nanosecond()%1000)
+	if src.IsZero() {
+		src, srcNS = e.ReceivedAt, -1
+	}
 	var id pgtype.UUID
 	id.Valid = true
 	for k := range 8 {
@@ -257,8 +266,8 @@ func (r *rowSource) Values() ([]any, error) {
 		id,
 		pgtype.Timestamptz{Time: e.ReceivedAt, Valid: true},
 		int16(e.ReceivedAt.Nanosecond() % 1000),
-		pgtype.Timestamptz{Time: e.SourceTime, Valid: !e.SourceTime.IsZero()},
-		pgtype.Int2{Int16: int16(e.SourceTime.Nanosecond() % 1000), Valid: !e.SourceTime.IsZero()},
+		pgtype.Timestamptz{Time: src, Valid: true},
+		srcNS,
 		e.Provider, e.Market, e.Selection, e.Side.String(),
 		numeric(e.Price.Decimal(), true),
 		numeric(e.Size.Decimal, e.Size.Valid),
@@ -290,7 +299,7 @@ func Scan(rows pgx.Rows) ([]odds.Event, error) {
 			id                pgtype.UUID
 			recv, src         pgtype.Timestamptz
 			recvNS            int16
-			srcNS             pgtype.Int2
+			srcNS             int16
 			e                 odds.Event
 			side, status      string
 			price, size, line pgtype.Numeric
@@ -304,8 +313,8 @@ func Scan(rows pgx.Rows) ([]odds.Event, error) {
 			e.ID.Lo = e.ID.Lo<<8 | uint64(id.Bytes[8+k])
 		}
 		e.ReceivedAt = recv.Time.UTC().Add(time.Duration(recvNS))
-		if src.Valid {
-			e.SourceTime = src.Time.UTC().Add(time.Duration(srcNS.Int16))
+		if srcNS >= 0 {
+			e.SourceTime = src.Time.UTC().Add(time.Duration(srcNS))
 		}
 		if err := e.Side.UnmarshalText([]byte(side)); err != nil {
 			return nil, err

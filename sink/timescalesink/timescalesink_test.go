@@ -105,6 +105,35 @@ func TestQuotedIdentifiers(t *testing.T) {
 	}
 }
 
+// An event without a provider time reads back without one; the same update
+// received twice (two streams, two receive times) is stored once.
+func TestSourceTimeKey(t *testing.T) {
+	s := fresh(t, pool(t), ModeCopy)
+	ctx := context.Background()
+	evs := sinktest.Events(0, 2, 1)
+	evs[0].SourceTime = time.Time{}
+	again := evs[1]
+	again.ReceivedAt = again.ReceivedAt.Add(time.Second)
+	if err := s.Write(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, []odds.Event{again}); err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, s)
+	if len(got) != 2 {
+		t.Fatalf("%d rows, want 2", len(got))
+	}
+	for _, e := range got {
+		if e.ID == evs[0].ID && !e.SourceTime.IsZero() {
+			t.Errorf("no provider time came back as %v", e.SourceTime)
+		}
+		if e.ID == evs[1].ID && !e.ReceivedAt.Equal(evs[1].ReceivedAt) {
+			t.Errorf("the second delivery replaced the first")
+		}
+	}
+}
+
 func TestSeqBeyondBigint(t *testing.T) {
 	s := fresh(t, pool(t), ModeCopy)
 	evs := sinktest.Events(0, 1, 1)
@@ -243,9 +272,9 @@ func TestTimescaleDDL(t *testing.T) {
 	}
 	// Rows land in chunks; a re-inserted row is ignored by the key.
 	for range 2 {
-		_, err = p.Exec(ctx, `INSERT INTO `+s.Table()+` (id, received_at, received_at_ns, provider, market, selection, side, price, status, seq)
-			VALUES ('0230a101-4365-ad3e-ac6d-65c4fd7b6378', '2026-11-22T00:00:00Z', 0, 'pinnacle', 'm', 'home', 'back', 1.9090909091, 'open', 1),
-			       ('0230a101-4365-ad3e-ac6d-65c4fd7b6379', '2026-11-23T00:00:00Z', 0, 'pinnacle', 'm', 'home', 'back', 2.5, 'open', 2)
+		_, err = p.Exec(ctx, `INSERT INTO `+s.Table()+` (id, received_at, received_at_ns, source_time, source_time_ns, provider, market, selection, side, price, status, seq)
+			VALUES ('0230a101-4365-ad3e-ac6d-65c4fd7b6378', '2026-11-22T00:00:01Z', 0, '2026-11-22T00:00:00Z', 0, 'pinnacle', 'm', 'home', 'back', 1.9090909091, 'open', 1),
+			       ('0230a101-4365-ad3e-ac6d-65c4fd7b6379', '2026-11-23T00:00:01Z', 0, '2026-11-23T00:00:00Z', 0, 'pinnacle', 'm', 'home', 'back', 2.5, 'open', 2)
 			ON CONFLICT DO NOTHING`)
 		if err != nil {
 			t.Fatal(err)
