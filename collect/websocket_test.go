@@ -274,3 +274,31 @@ func TestWebSocketCloseInterruptsNext(t *testing.T) {
 		t.Fatalf("Next after Close: %v", err)
 	}
 }
+
+// Per-message deflate, when both ends agree to it, is transparent.
+func TestWebSocketCompression(t *testing.T) {
+	up := websocket.Upgrader{EnableCompression: true}
+	negotiated := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		negotiated <- r.Header.Get("Sec-WebSocket-Extensions")
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.EnableWriteCompression(true)
+		c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat(`{"seq":1,"odds":"-110"}`, 50)))
+		c.ReadMessage()
+	}))
+	defer srv.Close()
+	ws := NewWebSocket(WebSocketConfig{URL: "ws" + strings.TrimPrefix(srv.URL, "http"),
+		Dialer: &websocket.Dialer{EnableCompression: true}})
+	defer ws.Close()
+	env, err := ws.Next(context.Background())
+	if err != nil || string(env.Payload) != strings.Repeat(`{"seq":1,"odds":"-110"}`, 50) {
+		t.Fatalf("%q, %v", env.Payload, err)
+	}
+	if ext := <-negotiated; !strings.Contains(ext, "permessage-deflate") {
+		t.Errorf("client offered %q", ext)
+	}
+}
