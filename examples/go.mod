@@ -13,6 +13,8 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
@@ -25,6 +27,7 @@ require (
 )
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/oddsflow/oddsflow/collect/kafkasource v0.0.0-00010101000000-000000000000
 	github.com/oddsflow/oddsflow/sink/kafkasink v0.0.0-00010101000000-000000000000
 	github.com/oddsflow/oddsflow/sink/redissink v0.0.0-00010101000000-000000000000

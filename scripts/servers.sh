@@ -10,6 +10,7 @@ STATICCHECK_VERSION=v0.8.2 # honnef.co/go/tools, the 2026.1 release line
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v chromium >/dev/null || need_apt+=(chromium) # the browser board's end-to-end test
 command -v kcat >/dev/null || need_apt+=(kcat)
 pgbin=/usr/lib/postgresql/15/bin
 [ -x "$pgbin/pg_ctl" ] || need_apt+=(postgresql-15)
