@@ -70,7 +70,9 @@ func serve(ctx context.Context, l net.Listener, rate int) error {
 	var reg normalize.Registry
 	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
 	ws := collect.NewWebSocket(collect.WebSocketConfig{URL: feed.URL, Provider: "simbook",
-		Handshake: func(context.Context, collect.Position) ([][]byte, error) { return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil }})
+		Handshake: func(context.Context, collect.Position) ([][]byte, error) {
+			return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil
+		}})
 	defer ws.Close()
 	p, err := oddsflow.New(oddsflow.Config{Source: ws, Normalizer: &reg, Sequencer: &normalize.Sequencer{},
 		Deduper: dedupe.NewWindow(dedupe.WindowConfig{}), Sink: fan, DeadLetter: &sink.Memory{}})
