@@ -3,7 +3,8 @@
 # measured in the same run, since the machines are noisy.
 #
 # usage: scripts/bench.sh [section...]
-#   sections: odds peer dedupe collect sinks pipeline scale   (default: odds peer dedupe collect sinks)
+#   sections: odds peer dedupe collect sinks book fanout pipeline scale
+#   (default: odds peer dedupe collect sinks book fanout)
 #   pipeline: P5 (in-process, 200K msgs/s), P4 (WebSocket to PostgreSQL, 20K msgs/s, 60s),
 #             P6 (125K msgs/s into PostgreSQL + Redis for 60s, rows and RSS)
 #   scale:    two normalizer processes in one group on 6 partitions, one killed with -9 mid-run
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
-sections=${*:-odds peer dedupe collect sinks}
+sections=${*:-odds peer dedupe collect sinks book fanout}
 servers_up=""
 bench_work=$(mktemp -d)
 
@@ -81,13 +82,21 @@ for s in $sections; do
 		echo "== redissink (order guard on) vs redis-benchmark -P 16 -t hset, same server"
 		(cd sink/redissink && go test -run '^$' -bench . -benchtime 3s ./ | grep -E '^Benchmark')
 		;;
+	book)
+		echo "== odds/book: in-place updates, and best prices plus arbitrage per update (one core)"
+		GOMAXPROCS=1 go test -run '^$' -bench . -benchmem -benchtime 1s ./odds/book/ | grep -E '^Benchmark'
+		;;
+	fanout)
+		echo "== sink/fanout: 1,000 WebSocket clients on loopback, 10K updates/s over 100 markets, one market each, 20s"
+		go run ./internal/cmd/fanload -clients 1000 -rate 10000 -markets 100 -per-client 1 -duration 20s
+		;;
 	pipeline)
 		need_servers
 		secs=${PIPELINE_SECONDS:-60}
 		go build -o "$bench_work/quickstart" ./examples/quickstart
 		go build -o "$bench_work/reference" ./examples/reference
 		echo "== P5: in-process (memory sink) at 200K msgs/s for 20s"
-		"$bench_work/quickstart" -duration 20s -rate 200000 -markets 600 -out "$bench_work/p5.jsonl" | tail -14
+		"$bench_work/quickstart" -duration 20s -rate 200000 -markets 600 -out "" | tail -14
 		echo "== P4: WebSocket frame to PostgreSQL commit at 20K msgs/s for ${secs}s"
 		kafka=$(start_kfake)
 		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \

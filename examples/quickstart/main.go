@@ -46,7 +46,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
 	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
-	flag.StringVar(&o.out, "out", filepath.Join(os.TempDir(), "oddsflow-quickstart.jsonl"), "JSONL file of the events")
+	flag.StringVar(&o.out, "out", filepath.Join(os.TempDir(), "oddsflow-quickstart.jsonl"), `JSONL file of the events ("": keep them in memory only)`)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -64,11 +64,16 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 	}
 	defer provider.Close()
 
-	file, err := os.Create(o.out)
-	if err != nil {
-		return result{}, err
+	var archive sink.Sink = &sink.Memory{}
+	if o.out != "" {
+		file, err := os.Create(o.out)
+		if err != nil {
+			return result{}, err
+		}
+		archive = sink.NewJSONL(file) // closes the file on Close
+	} else {
+		archive = sink.Func(func(context.Context, []odds.Event) error { return nil }) // counted by the pipeline only
 	}
-	archive := sink.NewJSONL(file) // closes the file on Close
 	cache := newHotCache()
 	deadLetters := &sink.Memory{}
 
