@@ -139,20 +139,7 @@ func (p *Poll) poll(ctx context.Context) (env Envelope, ok bool, err error) {
 	return Envelope{Provider: p.cfg.Provider, Schema: p.cfg.Schema, Payload: body, ReceivedAt: recv, Token: p.cursor}, true, nil
 }
 
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
+func sleepUntil(ctx context.Context, t time.Time) error { return sleep(ctx, nil, time.Until(t)) }
 
 // retryAfter reads Retry-After as seconds or as an HTTP date.
 func retryAfter(v string) (time.Duration, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/oddsflow/oddsflow/internal/backoff"
@@ -120,10 +121,16 @@ func (r *reconnector) wait(ctx context.Context, closed <-chan struct{}) error {
 	if h := r.hooks.ReconnectScheduled; h != nil {
 		h(r.provider, r.attempt, delay)
 	}
-	if delay <= 0 {
+	return sleep(ctx, closed, delay)
+}
+
+// sleep waits d, or returns ctx's error, or ErrClosed when closed is closed
+// (a nil closed never is).
+func sleep(ctx context.Context, closed <-chan struct{}, d time.Duration) error {
+	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(delay)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -217,4 +224,86 @@ func (w *watch) clear() {
 		w.stop()
 	}
 	w.ctx, w.stop = nil, nil
+}
+
+// deadliner is a connection whose blocked read can be cut short.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+	Close() error
+}
+
+// lifecycle is what Close and a context's end need of a connection-holding
+// collector, shared by every one: whether it is closed, a channel closed on
+// Close, and the live connection to interrupt.
+type lifecycle struct {
+	watch watch // interrupts a blocked read when Next's context ends
+
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{} // closed by Close
+	active deadliner
+}
+
+func newLifecycle() lifecycle { return lifecycle{done: make(chan struct{})} }
+
+func (l *lifecycle) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// setActive records conn as the live connection, or closes it and returns
+// ErrClosed if the collector was closed meanwhile.
+func (l *lifecycle) setActive(conn deadliner) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		conn.Close()
+		return ErrClosed
+	}
+	l.active = conn
+	return nil
+}
+
+func (l *lifecycle) clearActive() {
+	l.mu.Lock()
+	l.active = nil
+	l.mu.Unlock()
+}
+
+// interrupt makes a blocked read return at once: Next's context ended.
+func (l *lifecycle) interrupt() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active != nil {
+		l.active.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// close marks the collector closed and closes the live connection.
+func (l *lifecycle) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		close(l.done)
+	}
+	if l.active != nil {
+		return l.active.Close()
+	}
+	return nil
+}
+
+// cancelOnClose returns a context that also ends when the collector is
+// closed, so Close interrupts a dial or handshake in progress.
+func (l *lifecycle) cancelOnClose(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-l.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }

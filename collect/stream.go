@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"time"
 )
 
@@ -70,12 +69,7 @@ type Stream struct {
 	conn net.Conn
 	br   *bufio.Reader
 
-	watch watch // interrupts a blocked read when Next's context ends
-
-	mu     sync.Mutex
-	closed bool
-	done   chan struct{}
-	active net.Conn
+	lifecycle
 }
 
 // NewStream returns a collector; it connects on the first Next.
@@ -86,7 +80,7 @@ func NewStream(cfg StreamConfig) *Stream {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Second
 	}
-	return &Stream{cfg: cfg, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), done: make(chan struct{})}
+	return &Stream{cfg: cfg, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), lifecycle: newLifecycle()}
 }
 
 // Next returns the next message, connecting or reconnecting as needed. It
@@ -151,15 +145,8 @@ func (s *Stream) Next(ctx context.Context) (Envelope, error) {
 }
 
 func (s *Stream) connect(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := s.cancelOnClose(ctx)
 	defer cancel()
-	go func() { // Close interrupts a dial or handshake in progress
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
@@ -189,53 +176,22 @@ func (s *Stream) connect(ctx context.Context) error {
 			}
 		}
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		conn.Close()
-		return ErrClosed
+	if err := s.setActive(conn); err != nil {
+		return err
 	}
-	s.active = conn
-	s.mu.Unlock()
 	s.conn, s.br = conn, bufio.NewReaderSize(conn, 64<<10)
 	return nil
 }
 
 func (s *Stream) drop() {
 	s.conn.Close()
-	s.mu.Lock()
-	s.active = nil
-	s.mu.Unlock()
+	s.clearActive()
 	s.conn, s.br = nil, nil
-}
-
-func (s *Stream) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
-// interrupt makes a blocked read return at once: Next's context ended.
-func (s *Stream) interrupt() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.active != nil {
-		s.active.SetReadDeadline(time.Unix(1, 0))
-	}
 }
 
 // Close ends the collector: a Next in progress returns [ErrClosed].
 func (s *Stream) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.done)
-	}
-	if s.active != nil {
-		return s.active.Close()
-	}
-	return nil
+	return s.close()
 }
 
 // readLine reads one line without its CR LF or LF, refusing lines longer

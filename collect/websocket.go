@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -66,12 +65,7 @@ type WebSocket struct {
 	stopPing chan struct{}
 	pingDone chan struct{}
 
-	watch watch // interrupts a blocked read when Next's context ends
-
-	mu     sync.Mutex
-	closed bool
-	done   chan struct{}   // closed by Close
-	active *websocket.Conn // for Close to interrupt a blocked read
+	lifecycle
 }
 
 // NewWebSocket returns a collector; it connects on the first Next.
@@ -88,7 +82,7 @@ func NewWebSocket(cfg WebSocketConfig) *WebSocket {
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = 1 << 20
 	}
-	return &WebSocket{cfg: cfg, now: cfg.Now, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), done: make(chan struct{})}
+	return &WebSocket{cfg: cfg, now: cfg.Now, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), lifecycle: newLifecycle()}
 }
 
 // Next returns the next message, connecting or reconnecting as needed. It
@@ -150,15 +144,8 @@ func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
 }
 
 func (w *WebSocket) connect(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := w.cancelOnClose(ctx)
 	defer cancel()
-	go func() { // Close interrupts a dial or handshake in progress
-		select {
-		case <-w.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	conn, resp, err := w.cfg.Dialer.DialContext(ctx, w.cfg.URL, w.cfg.Header)
 	if err != nil {
 		if resp != nil {
@@ -180,14 +167,9 @@ func (w *WebSocket) connect(ctx context.Context) error {
 			}
 		}
 	}
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		conn.Close()
-		return ErrClosed
+	if err := w.setActive(conn); err != nil {
+		return err
 	}
-	w.active = conn
-	w.mu.Unlock()
 	w.conn = conn
 	w.extend()
 	conn.SetPongHandler(func(string) error { w.extend(); return nil })
@@ -227,37 +209,11 @@ func (w *WebSocket) drop() {
 	close(w.stopPing)
 	<-w.pingDone
 	w.conn.Close()
-	w.mu.Lock()
-	w.active = nil
-	w.mu.Unlock()
+	w.clearActive()
 	w.conn = nil
-}
-
-func (w *WebSocket) isClosed() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.closed
-}
-
-// interrupt makes a blocked read return at once: Next's context ended.
-func (w *WebSocket) interrupt() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.active != nil {
-		w.active.SetReadDeadline(time.Unix(1, 0))
-	}
 }
 
 // Close ends the collector: a Next in progress returns [ErrClosed].
 func (w *WebSocket) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.closed = true
-		close(w.done)
-	}
-	if w.active != nil {
-		return w.active.Close()
-	}
-	return nil
+	return w.close()
 }

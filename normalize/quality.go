@@ -27,6 +27,7 @@ const (
 
 var checkNames = [...]string{PriceRange: "price range", OverroundBand: "overround band", LineJump: "line jump", ClockSkew: "clock skew"}
 
+// String returns the check's name.
 func (c Check) String() string {
 	if int(c) < len(checkNames) && checkNames[c] != "" {
 		return checkNames[c]
@@ -40,6 +41,7 @@ type QualityError struct {
 	Detail string
 }
 
+// Error describes the failed check.
 func (e *QualityError) Error() string {
 	return "normalize: data quality: " + e.Check.String() + ": " + e.Detail
 }

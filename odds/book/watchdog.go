@@ -20,6 +20,7 @@ const (
 	ClockDrift
 )
 
+// String describes the kind of alert.
 func (k AlertKind) String() string {
 	switch k {
 	case ProviderSilent:
