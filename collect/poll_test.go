@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -96,4 +97,18 @@ func TestOddsAPIRequest(t *testing.T) {
 	if err != nil || req.URL.String() != "https://api.example/v4/sports/americanfootball_nfl/odds?apiKey=k&markets=h2h%2Cspreads&oddsFormat=american&regions=us" {
 		t.Errorf("%v %v", req.URL, err)
 	}
+}
+
+func FuzzJSONCursor(f *testing.F) {
+	f.Add([]byte(`{"last":1795000000001}`))
+	f.Add([]byte(`{"last":"abc"}`))
+	f.Add([]byte(`{"last":{"x":1}}`))
+	f.Add([]byte(`[1,2]`))
+	cursor := JSONCursor("last")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		c := cursor(nil, body)
+		if c != "" && !json.Valid(body) {
+			t.Fatalf("cursor %q from invalid JSON %q", c, body)
+		}
+	})
 }

@@ -40,8 +40,10 @@ func Record(topic string, env collect.Envelope) *kgo.Record {
 	r := &kgo.Record{Topic: topic, Key: []byte(env.Provider + "/" + env.Schema), Value: env.Payload, Timestamp: env.ReceivedAt}
 	r.Headers = append(r.Headers,
 		kgo.RecordHeader{Key: HeaderProvider, Value: []byte(env.Provider)},
-		kgo.RecordHeader{Key: HeaderSchema, Value: []byte(env.Schema)},
-		kgo.RecordHeader{Key: HeaderReceivedAt, Value: strconv.AppendInt(nil, env.ReceivedAt.UnixNano(), 10)})
+		kgo.RecordHeader{Key: HeaderSchema, Value: []byte(env.Schema)})
+	if !env.ReceivedAt.IsZero() {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReceivedAt, Value: strconv.AppendInt(nil, env.ReceivedAt.UnixNano(), 10)})
+	}
 	if env.Seq != 0 {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderSeq, Value: strconv.AppendUint(nil, env.Seq, 10)})
 	}

@@ -160,3 +160,22 @@ func TestAtLeastOnce(t *testing.T) {
 		t.Fatalf("%d messages were never redelivered", len(owed))
 	}
 }
+
+func FuzzEnvelope(f *testing.F) {
+	f.Add("odds.raw", []byte(`{"a":1}`), "betfair", "mcm", "1795000000000000000", "42", "clk")
+	f.Add("t", []byte{}, "", "", "x", "-1", "")
+	f.Fuzz(func(t *testing.T, topic string, value []byte, provider, schema, recv, seq, token string) {
+		r := &kgo.Record{Topic: topic, Value: value, Headers: []kgo.RecordHeader{
+			{Key: HeaderProvider, Value: []byte(provider)}, {Key: HeaderSchema, Value: []byte(schema)},
+			{Key: HeaderReceivedAt, Value: []byte(recv)}, {Key: HeaderSeq, Value: []byte(seq)}, {Key: HeaderToken, Value: []byte(token)}}}
+		env := Envelope(r)
+		if env.Provider != provider || env.Schema != schema || env.Token != token || string(env.Payload) != string(value) {
+			t.Fatalf("envelope %+v", env)
+		}
+		// An envelope written as a record reads back the same.
+		back := Envelope(Record(topic, env))
+		if back.Provider != env.Provider || back.Seq != env.Seq || !back.ReceivedAt.Equal(env.ReceivedAt) && !env.ReceivedAt.IsZero() {
+			t.Fatalf("round trip %+v -> %+v", env, back)
+		}
+	})
+}
