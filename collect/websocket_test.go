@@ -197,8 +197,9 @@ func TestWebSocketFaults(t *testing.T) {
 	if connected < 20 {
 		t.Errorf("only %d connections: the test wanted 20+ reconnects", connected)
 	}
-	if reasons["oversize"] != 2 || reasons["silent"] != 2 || reasons["refused"] == 0 {
-		t.Errorf("disconnect reasons %v: want 2 oversize, 2 silent, some refused", reasons)
+	// At least the faults the server staged; a loaded machine may add a spurious silence.
+	if reasons["oversize"] != 2 || reasons["silent"] < 2 || reasons["refused"] == 0 {
+		t.Errorf("disconnect reasons %v: want 2 oversize, 2 or more silent, some refused", reasons)
 	}
 	if !downFired.Load() {
 		t.Error("the Down hook never fired")
