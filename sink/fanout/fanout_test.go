@@ -192,8 +192,11 @@ func TestDropTooSlow(t *testing.T) {
 	for f.Clients() < 1 {
 		runtime.Gosched()
 	}
-	for i := range 5000 {
-		f.Write(context.Background(), []odds.Event{ev(fmt.Sprint("m", i), "home", "2.0", i)})
+	pad := strings.Repeat("p", 2000) // big messages fill the socket buffers sooner
+	for i := range 50000 {
+		e := ev(fmt.Sprint("m", i), "home", "2.0", i)
+		e.Provider = pad
+		f.Write(context.Background(), []odds.Event{e})
 		if f.Clients() == 0 {
 			break
 		}
