@@ -175,11 +175,9 @@ func (p *Pipeline) read(ctx, gctx context.Context, queues []chan collect.Envelop
 	for {
 		env, err := p.cfg.Source.Next(readCtx)
 		switch {
-		case ctx.Err() != nil:
-			return nil // stopped: what was read so far is delivered, a last read is dropped unacknowledged
 		case err == nil:
-		case errors.Is(err, io.EOF):
-			return nil
+		case errors.Is(err, io.EOF), ctx.Err() != nil:
+			return nil // the end, or stopped: what was read is delivered
 		case gctx.Err() != nil:
 			return nil // a worker failed; its error is the one to return
 		default:
@@ -196,6 +194,9 @@ func (p *Pipeline) read(ctx, gctx context.Context, queues []chan collect.Envelop
 		case q <- env:
 		case <-gctx.Done():
 			return nil
+		}
+		if ctx.Err() != nil {
+			return nil // stopped: a source that still returned data had it delivered first
 		}
 	}
 }
