@@ -18,12 +18,36 @@ import (
 // drops those not updated since a time.
 type Sequencer struct {
 	mu   sync.Mutex
-	last map[seqKey]position
+	last map[seqKey]*position
 }
 
 type seqKey struct {
-	provider, market, selection, line string
-	side                              odds.Side
+	provider, market, selection string
+	side                        odds.Side
+	line                        lineKey
+}
+
+// lineKey is a line as a comparable value without formatting it: the
+// coefficient and exponent with trailing zeros removed (3.50 is 3.5).
+type lineKey struct {
+	coef  int64
+	exp   int32
+	valid bool
+}
+
+func lineKeyOf(e *odds.Event) lineKey {
+	if !e.Line.Valid {
+		return lineKey{}
+	}
+	c, x := e.Line.Decimal.CoefficientInt64(), e.Line.Decimal.Exponent()
+	for c != 0 && c%10 == 0 {
+		c /= 10
+		x++
+	}
+	if c == 0 {
+		x = 0
+	}
+	return lineKey{c, x, true}
 }
 
 type position struct {
@@ -33,26 +57,25 @@ type position struct {
 
 // Admit reports whether e is in order, and if so records it as the latest.
 func (s *Sequencer) Admit(e *odds.Event) bool {
-	k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side}
-	if e.Line.Valid {
-		k.line = e.Line.Decimal.String()
-	}
+	k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side, line: lineKeyOf(e)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.last == nil {
-		s.last = make(map[seqKey]position)
+	p := s.last[k]
+	if p == nil {
+		if s.last == nil {
+			s.last = make(map[seqKey]*position)
+		}
+		s.last[k] = &position{seq: e.Seq, at: e.SourceTime}
+		return true
 	}
-	p, ok := s.last[k]
-	if ok {
-		if e.Seq != 0 && p.seq != 0 {
-			if e.Seq < p.seq {
-				return false
-			}
-		} else if e.SourceTime.Before(p.at) {
+	if e.Seq != 0 && p.seq != 0 {
+		if e.Seq < p.seq {
 			return false
 		}
+	} else if e.SourceTime.Before(p.at) {
+		return false
 	}
-	s.last[k] = position{seq: e.Seq, at: e.SourceTime}
+	p.seq, p.at = e.Seq, e.SourceTime // in place: one map lookup per event
 	return true
 }
 

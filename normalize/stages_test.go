@@ -104,3 +104,17 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// Lines written differently (3.5 and 3.50) are one selection's line.
+func TestSequencerLineSpelling(t *testing.T) {
+	var s Sequencer
+	a := ev("home", "1.91", 10*time.Second, 0)
+	a.Line = decimal.NewNullDecimal(decimal.RequireFromString("-3.50"))
+	b := ev("home", "1.95", 5*time.Second, 0)
+	b.Line = decimal.NewNullDecimal(decimal.RequireFromString("-3.5"))
+	c := ev("home", "1.95", 5*time.Second, 0)
+	c.Line = decimal.NewNullDecimal(decimal.RequireFromString("-4"))
+	if !s.Admit(&a) || s.Admit(&b) || !s.Admit(&c) {
+		t.Error("lines are not compared by value")
+	}
+}

@@ -167,16 +167,21 @@ type result struct {
 // market, selection and side, in memory.
 type hotCache struct {
 	mu     sync.Mutex
-	latest map[string]odds.Event
+	latest map[quote]odds.Event
 }
 
-func newHotCache() *hotCache { return &hotCache{latest: make(map[string]odds.Event)} }
+type quote struct {
+	provider, market, selection string
+	side                        odds.Side
+}
+
+func newHotCache() *hotCache { return &hotCache{latest: make(map[quote]odds.Event)} }
 
 func (c *hotCache) Write(ctx context.Context, events []odds.Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range events {
-		c.latest[e.Provider+"|"+e.Market+"|"+e.Selection+"|"+e.Side.String()] = e
+		c.latest[quote{e.Provider, e.Market, e.Selection, e.Side}] = e
 	}
 	return nil
 }
