@@ -70,7 +70,7 @@ type Quality struct {
 	cfg    QualityConfig
 	mu     sync.Mutex
 	books  map[bookKey]map[string]odds.Price // provider+market+side -> selection -> price
-	lines  map[seqKey]decimal.Decimal // keyed without the line
+	lines  map[seqKey]decimal.Decimal        // keyed without the line
 	checkO bool
 }
 
