@@ -39,7 +39,9 @@ type Config struct {
 	// Deduper, when set, drops events already seen.
 	Deduper dedupe.Deduper
 	// Sink receives the events, in batches; put a [sink.Batcher] or
-	// [sink.Retry] in front of a remote one.
+	// [sink.Retry] in front of a remote one. Envelopes that carry an Ack are
+	// acknowledged only after Write returned and, for a [sink.Flusher],
+	// after Flush did.
 	Sink sink.Sink
 	// DeadLetter receives what could not be normalized, with the reason,
 	// and events Quality dropped. Nothing is dropped without a record.
@@ -231,6 +233,14 @@ func (p *Pipeline) work(ctx context.Context, id int, q <-chan collect.Envelope) 
 		}
 		if events, err = p.deliver(ctx, events, letters); err != nil {
 			return err
+		}
+		if len(acks) > 0 {
+			// An acknowledgement lets the source forget (a Kafka offset is
+			// committed): a sink that buffers (a Batcher) must hold the
+			// events first.
+			if err := sink.Flush(ctx, p.cfg.Sink); err != nil {
+				return fmt.Errorf("oddsflow: flushing the sink before acknowledging: %w", err)
+			}
 		}
 		now := p.cfg.Now()
 		p.mu.Lock()

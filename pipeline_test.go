@@ -186,3 +186,28 @@ func TestNewChecksConfig(t *testing.T) {
 		t.Error("a pipeline without dead letters was accepted")
 	}
 }
+
+// With acknowledging envelopes, a buffering sink is flushed before the
+// acknowledgement: nothing acknowledged is only in a queue.
+func TestPipelineFlushesBeforeAck(t *testing.T) {
+	var acked atomic.Int64
+	store := &sink.Memory{}
+	b := sink.NewBatcher(store, sink.BatcherConfig{Linger: time.Hour, MaxEvents: 1 << 20})
+	defer b.Close(context.Background())
+	var atAck []int
+	envs := feed(50, 5, 1, nil)
+	for i := range envs {
+		envs[i].Ack = func() {
+			acked.Add(1)
+			atAck = append(atAck, store.Len())
+		}
+	}
+	p, _ := oddsflow.New(oddsflow.Config{Source: collect.Slice(envs...), Normalizer: registry(), Sink: b,
+		DeadLetter: &sink.Memory{}, Workers: 1})
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if acked.Load() != 50 || atAck[0] == 0 {
+		t.Fatalf("acknowledged %d, the first when %d events were stored", acked.Load(), atAck[0])
+	}
+}

@@ -83,10 +83,11 @@ func (m *Memory) Len() int {
 }
 
 // JSONL writes one event per line in the canonical encoding of
-// [odds.Event.AppendJSON] (fixed field order, exact decimals as strings),
-// through a buffer. Write returns once the lines are in the buffer; Flush and
-// Close push them to the writer. It is safe for concurrent use; each batch's
-// lines are contiguous.
+// [odds.Event.AppendJSON] (fixed field order, exact decimals as strings).
+// Each Write encodes its batch into a buffer and hands it to the writer in
+// one call before returning, so an acknowledged batch is in the writer (for
+// a file, in the operating system: call Sync on the file for power loss). It
+// is safe for concurrent use; each batch's lines are contiguous.
 type JSONL struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -122,7 +123,7 @@ func (j *JSONL) Write(ctx context.Context, events []odds.Event) error {
 			return err
 		}
 	}
-	return nil
+	return j.bw.Flush()
 }
 
 // DeadLetter writes each letter as one JSON line (see [Letter.MarshalJSON]).
@@ -141,10 +142,11 @@ func (j *JSONL) DeadLetter(ctx context.Context, letters ...Letter) error {
 			return err
 		}
 	}
-	return nil
+	return j.bw.Flush()
 }
 
-// Flush writes the buffered lines to the writer.
+// Flush writes any buffered lines to the writer; Write and DeadLetter
+// already do before they return.
 func (j *JSONL) Flush(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -114,10 +114,11 @@ func run(ctx context.Context, o options) error {
 		})
 	}
 	if stages["normalizer"] {
-		p, err := normalizer(o, seeds)
+		p, closeDLQ, err := normalizer(o, seeds)
 		if err != nil {
 			return err
 		}
+		defer closeDLQ()
 		normalized = p
 		g.Go(func() error { return p.Run(downCtx) })
 	}
@@ -254,31 +255,38 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 
 // normalizer consumes odds.raw in a group, normalizes and dedupes, and
 // produces canonical events to odds.normalized.
-func normalizer(o options, seeds kgo.Opt) (*oddsflow.Pipeline, error) {
+func normalizer(o options, seeds kgo.Opt) (*oddsflow.Pipeline, func(), error) {
 	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), seeds, kgo.ConsumerGroup("normalizers"), kgo.ConsumeTopics("odds.raw"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// A member that dies (kill -9) is noticed in seconds, and its partitions move.
 		kgo.SessionTimeout(6*time.Second), kgo.HeartbeatInterval(time.Second), kgo.AutoCommitInterval(time.Second))...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, err := kgo.NewClient(append(kafkasink.ProducerOpts(), seeds)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var reg normalize.Registry
 	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
-	dlq, err := os.Create(os.TempDir() + "/oddsflow-reference-deadletters.jsonl")
+	file, err := os.Create(os.TempDir() + "/oddsflow-reference-deadletters.jsonl")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return oddsflow.New(oddsflow.Config{
+	dlq := sink.NewJSONL(file)
+	p, err := oddsflow.New(oddsflow.Config{
 		Source:     kafkasource.New(in),
 		Normalizer: &reg,
 		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{}),
 		Sink:       sink.Retry(sink.RetryConfig{})(kafkasink.New(out, "odds.normalized")),
-		DeadLetter: sink.NewJSONL(dlq),
+		DeadLetter: dlq,
 	})
+	closeAll := func() {
+		dlq.Close(context.Background())
+		in.Close()
+		out.Close()
+	}
+	return p, closeAll, err
 }
 
 // storage consumes odds.normalized in a group and writes to PostgreSQL and Redis.
