@@ -127,6 +127,11 @@ func (r *reconnector) wait(ctx context.Context, closed <-chan struct{}) error {
 // sleep waits d, or returns ctx's error, or ErrClosed when closed is closed
 // (a nil closed never is).
 func sleep(ctx context.Context, closed <-chan struct{}, d time.Duration) error {
+	select {
+	case <-closed:
+		return ErrClosed
+	default:
+	}
 	if d <= 0 {
 		return ctx.Err()
 	}
