@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oddsflow/oddsflow/internal/backoff"
@@ -243,26 +244,22 @@ type deadliner interface {
 type lifecycle struct {
 	watch watch // interrupts a blocked read when Next's context ends
 
+	closed atomic.Bool // read on every message: no lock
 	mu     sync.Mutex
-	closed bool
 	done   chan struct{} // closed by Close
 	active deadliner
 }
 
 func newLifecycle() lifecycle { return lifecycle{done: make(chan struct{})} }
 
-func (l *lifecycle) isClosed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closed
-}
+func (l *lifecycle) isClosed() bool { return l.closed.Load() }
 
 // setActive records conn as the live connection, or closes it and returns
 // ErrClosed if the collector was closed meanwhile.
 func (l *lifecycle) setActive(conn deadliner) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		conn.Close()
 		return ErrClosed
 	}
@@ -289,8 +286,7 @@ func (l *lifecycle) interrupt() {
 func (l *lifecycle) close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.closed {
-		l.closed = true
+	if !l.closed.Swap(true) {
 		close(l.done)
 	}
 	if l.active != nil {

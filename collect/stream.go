@@ -86,7 +86,9 @@ func NewStream(cfg StreamConfig) *Stream {
 // Next returns the next message, connecting or reconnecting as needed. It
 // returns only ctx's error or [ErrClosed].
 func (s *Stream) Next(ctx context.Context) (Envelope, error) {
-	s.watch.set(ctx, s.interrupt)
+	if ctx != s.watch.ctx { // a method value allocates: only when the context is new
+		s.watch.set(ctx, s.interrupt)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return Envelope{}, err

@@ -88,7 +88,9 @@ func NewWebSocket(cfg WebSocketConfig) *WebSocket {
 // Next returns the next message, connecting or reconnecting as needed. It
 // returns only ctx's error or [ErrClosed]: a feed that fails is retried.
 func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
-	w.watch.set(ctx, w.interrupt)
+	if ctx != w.watch.ctx { // a method value allocates: only when the context is new
+		w.watch.set(ctx, w.interrupt)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return Envelope{}, err
