@@ -24,30 +24,7 @@ type Sequencer struct {
 type seqKey struct {
 	provider, market, selection string
 	side                        odds.Side
-	line                        lineKey
-}
-
-// lineKey is a line as a comparable value without formatting it: the
-// coefficient and exponent with trailing zeros removed (3.50 is 3.5).
-type lineKey struct {
-	coef  int64
-	exp   int32
-	valid bool
-}
-
-func lineKeyOf(e *odds.Event) lineKey {
-	if !e.Line.Valid {
-		return lineKey{}
-	}
-	c, x := e.Line.Decimal.CoefficientInt64(), e.Line.Decimal.Exponent()
-	for c != 0 && c%10 == 0 {
-		c /= 10
-		x++
-	}
-	if c == 0 {
-		x = 0
-	}
-	return lineKey{c, x, true}
+	line                        odds.LineKey
 }
 
 type position struct {
@@ -57,7 +34,7 @@ type position struct {
 
 // Admit reports whether e is in order, and if so records it as the latest.
 func (s *Sequencer) Admit(e *odds.Event) bool {
-	k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side, line: lineKeyOf(e)}
+	k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side, line: odds.LineKeyOf(e.Line)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.last[k]

@@ -285,3 +285,17 @@ func TestTextRoundTrip(t *testing.T) {
 		t.Errorf("UnmarshalText(1) error = %v, want ErrInvalidOdds", err)
 	}
 }
+
+func TestLineKey(t *testing.T) {
+	key := func(s string) LineKey { return LineKeyOf(decimal.NewNullDecimal(dec(s))) }
+	if key("3.5") != key("3.50") || key("-0") != key("0.00") || key("3.5") == key("-3.5") || key("35") == key("3.5") {
+		t.Error("keys do not follow the value")
+	}
+	if key("-3.5").Magnitude() != key("3.5") || LineKeyOf(decimal.NullDecimal{}) == key("0") {
+		t.Error("magnitude or the missing line")
+	}
+	big := "123456789012345678901234.5"
+	if key(big) != key(big+"0") || key(big) == key("123456789012345678901234.6") || key("-"+big).Magnitude() != key(big) {
+		t.Error("lines beyond int64 digits")
+	}
+}

@@ -46,39 +46,7 @@ type Market struct {
 type quoteKey struct {
 	provider, selection string
 	side                odds.Side
-	line                lineKey
-}
-
-// lineKey is a line as a comparable value: its coefficient and exponent
-// with trailing zeros removed (3.50 and 3.5 are one line).
-type lineKey struct {
-	coef  int64
-	exp   int32
-	valid bool
-}
-
-func keyOf(l decimal.NullDecimal) lineKey {
-	if !l.Valid {
-		return lineKey{}
-	}
-	c, e := l.Decimal.CoefficientInt64(), l.Decimal.Exponent()
-	for c != 0 && c%10 == 0 {
-		c /= 10
-		e++
-	}
-	if c == 0 {
-		e = 0
-	}
-	return lineKey{c, e, true}
-}
-
-// group is the outcome set a line belongs to: spreads pair home -3.5 with
-// away +3.5, totals pair over 44.5 with under 44.5, so its magnitude.
-func (k lineKey) group() lineKey {
-	if k.coef < 0 {
-		k.coef = -k.coef
-	}
-	return k
+	line                odds.LineKey
 }
 
 // Quote is the latest price of one provider's selection and side.
@@ -111,7 +79,7 @@ func (b *Book) Apply(e odds.Event) bool {
 		m = &Market{Key: e.Market, quotes: make(map[quoteKey]*Quote)}
 		b.markets[e.Market] = m
 	}
-	k := quoteKey{e.Provider, e.Selection, e.Side, keyOf(e.Line)}
+	k := quoteKey{e.Provider, e.Selection, e.Side, odds.LineKeyOf(e.Line)}
 	q := m.quotes[k]
 	if q == nil {
 		q = &Quote{history: make([]point, 0, min(b.cfg.History, 8))}
@@ -170,7 +138,7 @@ func (b *Book) Best(market string) []Best {
 	}
 	type selKey struct {
 		selection string
-		line      lineKey
+		line      odds.LineKey
 	}
 	idx := map[selKey]int{}
 	var out []Best
@@ -199,10 +167,10 @@ func (b *Book) Best(market string) []Best {
 // magnitude (home -3.5 with away +3.5). Sets of fewer than two are left out.
 func (b *Book) Outcomes(market string) [][]Best {
 	best := b.Best(market)
-	idx := map[lineKey]int{}
+	idx := map[odds.LineKey]int{}
 	var sets [][]Best
 	for _, x := range best {
-		g := keyOf(x.Line).group()
+		g := odds.LineKeyOf(x.Line).Magnitude()
 		i, ok := idx[g]
 		if !ok {
 			i = len(sets)
@@ -383,7 +351,7 @@ func (b *Book) PriceAt(market, provider, selection string, side odds.Side, line 
 	if m == nil {
 		return odds.Price{}, false
 	}
-	q := m.quotes[quoteKey{provider, selection, side, keyOf(line)}]
+	q := m.quotes[quoteKey{provider, selection, side, odds.LineKeyOf(line)}]
 	if q == nil {
 		return odds.Price{}, false
 	}

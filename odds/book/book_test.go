@@ -33,7 +33,7 @@ func TestApplyInOrder(t *testing.T) {
 		t.Error("an older update was applied")
 	}
 	late := ev("a", "m", "home", "3.0", 5*time.Second)
-	late.Seq, b.Market("m").quotes[quoteKey{"a", "home", odds.Back, lineKey{}}].Latest.Seq = 9, 8
+	late.Seq, b.Market("m").quotes[quoteKey{"a", "home", odds.Back, odds.LineKey{}}].Latest.Seq = 9, 8
 	if !b.Apply(late) {
 		t.Error("a newer sequence was refused for an older time: sequences decide when both have one")
 	}

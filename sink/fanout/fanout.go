@@ -74,16 +74,13 @@ type market struct {
 }
 
 type quoteKey struct {
-	provider, selection, line string
-	side                      odds.Side
+	provider, selection string
+	side                odds.Side
+	line                odds.LineKey
 }
 
 func keyOf(e *odds.Event) quoteKey {
-	k := quoteKey{provider: e.Provider, selection: e.Selection, side: e.Side}
-	if e.Line.Valid {
-		k.line = e.Line.Decimal.String()
-	}
-	return k
+	return quoteKey{provider: e.Provider, selection: e.Selection, side: e.Side, line: odds.LineKeyOf(e.Line)}
 }
 
 // New returns a Fanout; mount it on a path of your server.
