@@ -36,10 +36,18 @@ type WindowStats struct {
 }
 
 // Window is an in-memory sliding-window deduplicator. Each shard keeps its
-// IDs in a ring in arrival order, indexed by a linear-probing table of
-// 8-byte slots (32 bits of the ID and a ring index), so a check reads the
-// table and, only when those bits match, one ring entry: O(1) with no
-// allocation, and at most 40 bytes per key at the bound.
+// IDs in a ring in arrival order, indexed by a table of cache-line buckets:
+// seven 8-byte slots (32 bits of the ID and 32 bits of its ring position) and
+// one overflow mark. A check reads one bucket, and one ring entry only when
+// the 32 bits match: O(1) with no allocation, and 40 bytes per key at the
+// bound.
+//
+// Forgetting is free: a slot whose position has left the ring is stale and
+// is reused by the next insert into its bucket, so expiry and eviction only
+// advance the ring's head. A full bucket spills into the next one and marks
+// itself with the newest position that spilled; since the ring forgets in
+// arrival order, once that position has left the ring nothing spilled from
+// the bucket is held, and lookups stop there.
 //
 // Time moves forward per shard with the largest time seen, so a late event
 // never shrinks the window. It is safe for concurrent use.
@@ -55,7 +63,8 @@ type entry struct {
 	at     int64 // Unix ns when first seen, or dead
 }
 
-// dead marks a ring entry that was moved to the tail; it expires at once.
+// dead marks a ring entry that was seen again after its window and re-added
+// at the tail; it expires at once.
 const dead = math.MinInt64
 
 type shard struct {
@@ -65,11 +74,21 @@ type shard struct {
 	tail      uint64  // position of the next entry
 	table     []uint64
 	maxRing   int
-	dead      int // dead entries between head and tail
+	dead      int    // dead entries between head and tail
+	indexed   uint64 // tail when the table was last rebuilt
+	reindex   uint64 // rebuild the table every this many inserts
 	watermark int64
 	stats     WindowStats
 	_         [64]byte // keep shards' locks on separate cache lines
 }
+
+// A bucket is 8 table words: word 0 is the overflow mark (markBit | the
+// newest ring position that spilled past the bucket, or 0), words 1 to 7 are
+// slots (tag<<32 | ring position, or 0).
+const (
+	bucketWords = 8
+	markBit     = 1 << 32
+)
 
 const minRing = 256
 
@@ -92,6 +111,7 @@ func NewWindow(cfg WindowConfig) *Window {
 		s.maxRing = per
 		s.ring = make([]entry, min(minRing, per))
 		s.table = make([]uint64, 2*len(s.ring))
+		s.reindex = 1 << 31
 	}
 	return w
 }
@@ -116,13 +136,17 @@ func (w *Window) Seen(id odds.ID, at time.Time) bool {
 
 // Dedupe implements [Deduper]. It never fails.
 func (w *Window) Dedupe(_ context.Context, batch []odds.Event) ([]odds.Event, error) {
-	kept := batch[:0]
+	kept := 0
 	for i := range batch {
-		if !w.Seen(batch[i].ID, w.by.At(&batch[i])) {
-			kept = append(kept, batch[i])
+		if w.Seen(batch[i].ID, w.by.At(&batch[i])) {
+			continue
 		}
+		if kept != i { // an event is 200 bytes: copy only to close a gap
+			batch[kept] = batch[i]
+		}
+		kept++
 	}
-	return kept, nil
+	return batch[:kept], nil
 }
 
 // Stats returns the counters summed over shards.
@@ -143,10 +167,16 @@ func (w *Window) Stats() WindowStats {
 	return t
 }
 
-// Table slots hold the low 32 bits of the ID's Lo (which include its home
-// slot) above the ring index + 1; 0 is empty. Probes and deletions read only
-// the table; a ring entry is read only when those 32 bits match.
-func slotTag(lo uint64) uint64 { return lo << 32 }
+// tag is the slot's upper half: 32 bits of the ID that do not choose the
+// bucket, with the low bit set so that a used slot is never 0.
+func tag(lo uint64) uint64 { return (lo>>32 | 1) << 32 }
+
+// live reports whether ring position p (its low 32 bits) is held: in
+// [head, tail). It is exact because the table is rebuilt every 2^31
+// inserts, so no slot is older than 2^32 positions.
+func (s *shard) live(p uint64) bool {
+	return uint32(s.tail)-1-uint32(p) < uint32(s.tail-s.head)
+}
 
 func (s *shard) seen(id odds.ID, at, window int64) bool {
 	s.stats.Checks++
@@ -154,39 +184,50 @@ func (s *shard) seen(id odds.ID, at, window int64) bool {
 		s.watermark = at
 		s.expire(at - window)
 	}
-	rmask := uint64(len(s.ring) - 1)
-	tmask := uint64(len(s.table) - 1)
-	tag := slotTag(id.Lo)
-	for slot := id.Lo & tmask; ; slot = (slot + 1) & tmask {
-		v := s.table[slot]
-		if v == 0 {
-			break
+	tg := tag(id.Lo)
+	last, held := uint32(s.tail)-1, uint32(s.tail-s.head) // live, inlined by hand
+	bmask := uint64(len(s.table)/bucketWords - 1)
+	for b := id.Lo & bmask; ; b = (b + 1) & bmask {
+		bk := (*[bucketWords]uint64)(s.table[b*bucketWords:])
+		for i := 1; i < bucketWords; i++ {
+			if v := bk[i]; v&^0xffffffff == tg && last-uint32(v) < held {
+				if dup, ok := s.found(&bk[i], id, at, window); ok {
+					return dup
+				}
+			}
 		}
-		if v&0xffffffff00000000 != tag {
-			continue
+		if m := bk[0]; m == 0 || last-uint32(m) >= held {
+			return s.add(id, at)
 		}
-		e := &s.ring[(v&0xffffffff)-1]
-		if e.hi != id.Hi || e.lo != id.Lo {
-			continue
-		}
-		if d := at - e.at; d <= window && d >= -window {
-			s.stats.Duplicates++
-			return true
-		}
-		// Seen before, but far enough away in time to count as new: move it to
-		// the tail, so the ring stays in time order and expiry is not held up.
-		s.unlink((v & 0xffffffff) - 1)
-		e.at = dead
-		s.dead++
-		break
 	}
+}
+
+// found finishes a check whose tag matched the live slot at slot. ok is false
+// if the slot holds another ID.
+func (s *shard) found(slot *uint64, id odds.ID, at, window int64) (dup, ok bool) {
+	e := &s.ring[*slot&uint64(len(s.ring)-1)]
+	if e.hi != id.Hi || e.lo != id.Lo {
+		return false, false
+	}
+	if d := at - e.at; d <= window && d >= -window {
+		s.stats.Duplicates++
+		return true, true
+	}
+	// Seen before, but far enough away in time to count as new: re-add it at
+	// the tail, so the ring stays in arrival order and expiry is not held up.
+	e.at = dead
+	s.dead++
+	*slot = 0
+	return s.add(id, at), true
+}
+
+// add appends a new ID at the ring's tail, making room first, and indexes it.
+func (s *shard) add(id odds.ID, at int64) bool {
 	if int(s.tail-s.head) == len(s.ring) {
 		if len(s.ring) < s.maxRing {
 			s.grow()
-			rmask = uint64(len(s.ring) - 1)
-			tmask = uint64(len(s.table) - 1)
 		} else {
-			for s.head != s.tail && s.ring[s.head&rmask].at == dead {
+			for s.head != s.tail && s.ring[s.head&uint64(len(s.ring)-1)].at == dead {
 				s.removeHead()
 			}
 			if int(s.tail-s.head) == len(s.ring) {
@@ -195,15 +236,32 @@ func (s *shard) seen(id odds.ID, at, window int64) bool {
 			}
 		}
 	}
-	idx := s.tail & rmask
-	s.ring[idx] = entry{hi: id.Hi, lo: id.Lo, at: at}
+	pos := s.tail
+	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
 	s.tail++
-	slot := id.Lo & tmask
-	for s.table[slot] != 0 {
-		slot = (slot + 1) & tmask
+	if s.tail-s.indexed >= s.reindex {
+		s.rebuild(len(s.table))
+	} else {
+		s.index(tag(id.Lo), id.Lo, pos)
 	}
-	s.table[slot] = tag | (idx + 1)
 	return false
+}
+
+// index puts ring position pos in the first free or stale slot from the home
+// bucket of lo on, marking each full bucket it passes.
+func (s *shard) index(tg, lo, pos uint64) {
+	last, held := uint32(s.tail)-1, uint32(s.tail-s.head)
+	bmask := uint64(len(s.table)/bucketWords - 1)
+	for b := lo & bmask; ; b = (b + 1) & bmask {
+		bk := (*[bucketWords]uint64)(s.table[b*bucketWords:])
+		for i := 1; i < bucketWords; i++ {
+			if v := bk[i]; v == 0 || last-uint32(v) >= held {
+				bk[i] = tg | uint64(uint32(pos))
+				return
+			}
+		}
+		bk[0] = markBit | uint64(uint32(pos))
+	}
 }
 
 // expire forgets entries at the head of the ring first seen before cutoff.
@@ -217,34 +275,12 @@ func (s *shard) expire(cutoff int64) {
 	}
 }
 
-// removeHead deletes the oldest ring entry, and its table slot unless it is dead.
+// removeHead forgets the oldest ring entry; its slot, if any, is now stale.
 func (s *shard) removeHead() {
-	idx := s.head & uint64(len(s.ring)-1)
-	if s.ring[idx].at == dead {
+	if s.ring[s.head&uint64(len(s.ring)-1)].at == dead {
 		s.dead--
-	} else {
-		s.unlink(idx)
 	}
 	s.head++
-}
-
-// unlink deletes the table slot of ring entry idx by backward-shift deletion
-// (no tombstones, so probes stay short).
-func (s *shard) unlink(idx uint64) {
-	tmask := uint64(len(s.table) - 1)
-	hole := s.ring[idx].lo & tmask
-	for s.table[hole]&0xffffffff != idx+1 {
-		hole = (hole + 1) & tmask
-	}
-	for j := (hole + 1) & tmask; s.table[j] != 0; j = (j + 1) & tmask {
-		home := (s.table[j] >> 32) & tmask
-		// Move the entry at j into the hole unless its home lies cyclically in (hole, j].
-		if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
-			s.table[hole] = s.table[j]
-			hole = j
-		}
-	}
-	s.table[hole] = 0
 }
 
 // grow doubles the ring and the table, keeping arrival order.
@@ -259,14 +295,21 @@ func (s *shard) grow() {
 		}
 	}
 	s.head, s.tail, s.dead = 0, n, 0
-	s.table = make([]uint64, 2*len(s.ring))
-	tmask := uint64(len(s.table) - 1)
-	for i := uint64(0); i < n; i++ {
-		e := &s.ring[i]
-		slot := e.lo & tmask
-		for s.table[slot] != 0 {
-			slot = (slot + 1) & tmask
-		}
-		s.table[slot] = slotTag(e.lo) | (i + 1)
+	s.rebuild(2 * len(s.ring))
+}
+
+// rebuild indexes the ring's entries afresh in a table of size words.
+func (s *shard) rebuild(size int) {
+	if len(s.table) == size {
+		clear(s.table)
+	} else {
+		s.table = make([]uint64, size)
 	}
+	rmask := uint64(len(s.ring) - 1)
+	for p := s.head; p != s.tail; p++ {
+		if e := &s.ring[p&rmask]; e.at != dead {
+			s.index(tag(e.lo), e.lo, p)
+		}
+	}
+	s.indexed = s.tail
 }

@@ -193,6 +193,38 @@ func BenchmarkWindowSeen(b *testing.B) {
 	}
 }
 
+// BenchmarkWindowDedupe: as BenchmarkWindowSeen, through Dedupe in batches
+// of 256 events, as a pipeline stage calls it.
+func BenchmarkWindowDedupe(b *testing.B) {
+	for _, keys := range []int{1 << 16, 1 << 20} {
+		b.Run(byteSize(keys), func(b *testing.B) {
+			ids := benchIDs(1 << 22)
+			w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: keys})
+			for i := range keys {
+				w.Seen(ids[i], t0)
+			}
+			batch := make([]odds.Event, 256)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			i, at := keys, t0.UnixNano()
+			for b.Loop() {
+				for j := range batch {
+					k := i
+					if i%33 == 0 {
+						k = i - 1
+					}
+					batch[j].ID, batch[j].ReceivedAt = ids[k&(len(ids)-1)], time.Unix(0, at)
+					i++
+					at += 1000
+				}
+				w.Dedupe(ctx, batch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/check")
+		})
+	}
+}
+
 func byteSize(keys int) string {
 	if keys >= 1<<20 {
 		return "1Mkeys"
@@ -232,5 +264,44 @@ func TestWindowHoldsExactlyTheNewest(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// IDs that share a home bucket spill into the next buckets; with the table
+// also rebuilt every few hundred inserts, the window still holds exactly
+// the newest MaxKeys IDs, as a first-in first-out model does.
+func TestWindowSpillsAndReindexes(t *testing.T) {
+	const maxKeys = 256
+	w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: maxKeys, Shards: 1})
+	w.shards[0].reindex = 300
+	key := func(n uint64) odds.ID {
+		if n%3 == 0 {
+			return id(n)
+		}
+		return odds.ID{Hi: n, Lo: n<<40 | 7} // all in one home bucket
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var fifo []uint64
+	held := map[uint64]bool{}
+	for i := range uint64(50000) {
+		k := i
+		if i > 0 && r.IntN(2) == 0 {
+			k = i - 1 - uint64(r.IntN(int(min(i, 2*maxKeys)))) // recent: held or just evicted
+		}
+		want := held[k]
+		if got := w.Seen(key(k), t0); got != want {
+			t.Fatalf("step %d: id %d seen = %v, want %v", i, k, got, want)
+		}
+		if !want {
+			fifo = append(fifo, k)
+			held[k] = true
+			if len(fifo) > maxKeys {
+				delete(held, fifo[0])
+				fifo = fifo[1:]
+			}
+		}
+	}
+	if st := w.Stats(); st.Keys != maxKeys || st.Evicted == 0 {
+		t.Errorf("stats = %+v", st)
 	}
 }
