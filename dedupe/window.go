@@ -171,13 +171,6 @@ func (w *Window) Stats() WindowStats {
 // bucket, with the low bit set so that a used slot is never 0.
 func tag(lo uint64) uint64 { return (lo>>32 | 1) << 32 }
 
-// live reports whether ring position p (its low 32 bits) is held: in
-// [head, tail). It is exact because the table is rebuilt every 2^31
-// inserts, so no slot is older than 2^32 positions.
-func (s *shard) live(p uint64) bool {
-	return uint32(s.tail)-1-uint32(p) < uint32(s.tail-s.head)
-}
-
 func (s *shard) seen(id odds.ID, at, window int64) bool {
 	s.stats.Checks++
 	if at > s.watermark {
@@ -185,7 +178,10 @@ func (s *shard) seen(id odds.ID, at, window int64) bool {
 		s.expire(at - window)
 	}
 	tg := tag(id.Lo)
-	last, held := uint32(s.tail)-1, uint32(s.tail-s.head) // live, inlined by hand
+	// A slot's position p is held if it is in [head, tail). Comparing the low 32
+	// bits is exact because the table is rebuilt every 2^31 inserts, so no slot
+	// is older than 2^32 positions.
+	last, held := uint32(s.tail)-1, uint32(s.tail-s.head)
 	bmask := uint64(len(s.table)/bucketWords - 1)
 	for b := id.Lo & bmask; ; b = (b + 1) & bmask {
 		bk := (*[bucketWords]uint64)(s.table[b*bucketWords:])
