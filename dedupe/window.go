@@ -68,18 +68,19 @@ type entry struct {
 const dead = math.MinInt64
 
 type shard struct {
-	mu        sync.Mutex
-	ring      []entry // power-of-two length
-	head      uint64  // position of the oldest entry
-	tail      uint64  // position of the next entry
-	table     []uint64
-	maxRing   int
-	dead      int    // dead entries between head and tail
-	indexed   uint64 // tail when the table was last rebuilt
-	reindex   uint64 // rebuild the table every this many inserts
-	watermark int64
-	stats     WindowStats
-	_         [64]byte // keep shards' locks on separate cache lines
+	mu         sync.Mutex
+	ring       []entry // power-of-two length
+	head       uint64  // position of the oldest entry
+	tail       uint64  // position of the next entry
+	table      []uint64
+	maxRing    int
+	dead       int    // dead entries between head and tail
+	indexed    uint64 // tail when the table was last rebuilt
+	reindex    uint64 // rebuild the table every this many inserts
+	watermark  int64
+	prefetched uint64
+	stats      WindowStats
+	_          [64]byte // keep shards' locks on separate cache lines
 }
 
 // A bucket is 8 table words: word 0 is the overflow mark (markBit | the
@@ -135,18 +136,84 @@ func (w *Window) Seen(id odds.ID, at time.Time) bool {
 }
 
 // Dedupe implements [Deduper]. It never fails.
+//
+// A large window lives in main memory, and a check's one random read costs
+// a memory latency. Dedupe hides most of it: it takes the batch a chunk at a
+// time, groups the chunk by shard (shards share nothing, so the result is the
+// same as checking in order), and under each shard's lock first reads the
+// table bucket of every event of the group, loads the processor can run all
+// at once, and only then checks them, from the cache.
 func (w *Window) Dedupe(_ context.Context, batch []odds.Event) ([]odds.Event, error) {
+	var dup [chunk]bool
 	kept := 0
-	for i := range batch {
-		if w.Seen(batch[i].ID, w.by.At(&batch[i])) {
-			continue
+	for start := 0; start < len(batch); start += chunk {
+		c := batch[start:min(start+chunk, len(batch))]
+		w.check(c, dup[:len(c)])
+		for i := range c {
+			if dup[i] {
+				continue
+			}
+			if kept != start+i { // an event is 200 bytes: copy only to close a gap
+				batch[kept] = c[i]
+			}
+			kept++
 		}
-		if kept != i { // an event is 200 bytes: copy only to close a gap
-			batch[kept] = batch[i]
-		}
-		kept++
 	}
 	return batch[:kept], nil
+}
+
+// chunk is how many events Dedupe groups by shard at a time, so that an index
+// into a chunk fits a byte.
+const chunk = 256
+
+// check sets dup[i] to whether c[i] was seen, for up to chunk events.
+func (w *Window) check(c []odds.Event, dup []bool) {
+	if len(c) < 8 || len(w.shards) > chunk {
+		for i := range c {
+			dup[i] = w.Seen(c[i].ID, w.by.At(&c[i]))
+		}
+		return
+	}
+	// A counting sort of the chunk's indexes by shard, keeping their order.
+	var first [chunk + 1]uint16 // shard k's events are order[first[k]:first[k+1]]
+	var shardOf, order [chunk]uint8
+	for i := range c {
+		k := c[i].ID.Hi & w.mask
+		shardOf[i] = uint8(k)
+		first[k+1]++
+	}
+	for k := 1; k <= len(w.shards); k++ {
+		first[k] += first[k-1]
+	}
+	next := first
+	for i := range c {
+		order[next[shardOf[i]]] = uint8(i)
+		next[shardOf[i]]++
+	}
+	for k := range w.shards {
+		group := order[first[k]:first[k+1]]
+		if len(group) == 0 {
+			continue
+		}
+		s := &w.shards[k]
+		s.mu.Lock()
+		s.prefetch(c, group)
+		for _, i := range group {
+			dup[i] = s.seen(c[i].ID, w.by.At(&c[i]).UnixNano(), w.window)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// prefetch reads the home bucket of each event of group. The reads do not
+// depend on one another, so their cache misses overlap.
+func (s *shard) prefetch(c []odds.Event, group []uint8) {
+	bmask := uint64(len(s.table)/bucketWords - 1)
+	var sum uint64
+	for _, i := range group {
+		sum += s.table[(c[i].ID.Lo&bmask)*bucketWords]
+	}
+	s.prefetched = sum // kept, so that the reads are not optimized away
 }
 
 // Stats returns the counters summed over shards.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -303,5 +304,50 @@ func TestWindowSpillsAndReindexes(t *testing.T) {
 	}
 	if st := w.Stats(); st.Keys != maxKeys || st.Evicted == 0 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// Dedupe groups large batches by shard; it must keep exactly what checking
+// the events one by one keeps, in order, with the same counts, through
+// duplicates within a batch, late events, expiry and eviction.
+func TestDedupeGroupedMatchesSeen(t *testing.T) {
+	cfg := WindowConfig{Window: time.Second, MaxKeys: 1024, Shards: 4}
+	grouped, single := NewWindow(cfg), NewWindow(cfg)
+	r := rand.New(rand.NewPCG(5, 6))
+	now := t0
+	n := uint64(0)
+	for range 300 {
+		batch := make([]odds.Event, r.IntN(600))
+		for i := range batch {
+			now = now.Add(time.Duration(r.IntN(1000)) * time.Microsecond)
+			k := n
+			if n > 0 && r.IntN(3) == 0 {
+				k = n - 1 - uint64(r.IntN(int(min(n, 8000))))
+			} else {
+				n++
+			}
+			at := now
+			if r.IntN(40) == 0 {
+				at = at.Add(-time.Duration(r.IntN(3000)) * time.Millisecond)
+			}
+			batch[i] = odds.Event{ID: id(k), ReceivedAt: at, Seq: uint64(i)}
+		}
+		var want []uint64
+		for i := range batch {
+			if !single.Seen(batch[i].ID, batch[i].ReceivedAt) {
+				want = append(want, batch[i].Seq)
+			}
+		}
+		kept, _ := grouped.Dedupe(context.Background(), batch)
+		var got []uint64
+		for _, e := range kept {
+			got = append(got, e.Seq)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("kept %v, want %v", got, want)
+		}
+	}
+	if g, s := grouped.Stats(), single.Stats(); g != s || s.Expired == 0 || s.Evicted == 0 || s.Duplicates == 0 {
+		t.Fatalf("stats %+v, want %+v (all kinds non-zero)", g, s)
 	}
 }
