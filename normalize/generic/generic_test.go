@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -164,6 +165,51 @@ func FuzzOutcomes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, n := range []*Outcomes{n, nt} {
 			checkNormalize(t, n, b)
+		}
+	})
+}
+
+// The fast decoder takes the reference design's messages, compact or spaced
+// as Python's json.dumps writes them by default.
+func TestOutcomesFastPathTaken(t *testing.T) {
+	n := NewOutcomes(Config{})
+	for _, msg := range []string{
+		`{"provider":"bet365","market_id":"nfl-2026-00411:totals","timestamp":1795000000002,"received_at":1795000000002953893,"outcomes":[{"name":"over","price":-363,"line":36.5},{"name":"under","price":-213,"line":36.5}]}`,
+		`{"provider": "betmgm", "market_id": "nfl-2026-01722:h2h", "timestamp": 1795000000004, "outcomes": [{"name": "home", "price": 395}, {"name": "away", "price": -375}]}`,
+		`{"provider":"p","market_id":"m","timestamp":-9223372036854775808,"received_at":9223372036854775807,"outcomes":[]}`,
+	} {
+		if _, _, ok := n.decodeFast([]byte(msg), nil); !ok {
+			t.Errorf("fast decoder refused %s", msg)
+		}
+	}
+	for _, msg := range []string{
+		`{"provider":"p","market_id":"m","timestamp":9223372036854775808,"outcomes":[]}`,
+		`{"provider":"p","market_id":"m","timestamp":1,"outcomes":[{"name":"a","price":"-110"}]}`,
+		`{"market_id":"m","provider":"p","timestamp":1,"outcomes":[]}`,
+	} {
+		if _, _, ok := n.decodeFast([]byte(msg), nil); ok {
+			t.Errorf("fast decoder took %s", msg)
+		}
+	}
+}
+
+// FuzzOutcomesFast: whatever the fast decoder accepts, the general one
+// reads the same.
+func FuzzOutcomesFast(f *testing.F) {
+	seedLines(f, "testdata/outcomes.input")
+	f.Add([]byte(`{"provider": "p", "market_id": "m", "timestamp": 1, "outcomes": [{"name": "a", "price": -110, "line": 2.5}, {"name": "b", "price": 1.91}]} `))
+	n := NewOutcomes(Config{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, fastOuts, ok := n.decodeFast(b, nil)
+		if !ok {
+			return
+		}
+		general, generalOuts, err := n.decode(b, nil)
+		if err != nil {
+			t.Fatalf("fast decoder accepted %q, general one says %v", b, err)
+		}
+		if !reflect.DeepEqual(fast, general) || !reflect.DeepEqual(fastOuts, generalOuts) {
+			t.Fatalf("%q:\nfast    %+v %+v\ngeneral %+v %+v", b, fast, fastOuts, general, generalOuts)
 		}
 	})
 }

@@ -71,6 +71,14 @@ func NewOutcomes(cfg Config) *Outcomes {
 	return &Outcomes{format: cfg.Prices, in: cfg.interner()}
 }
 
+// message is one outcome-list message as read but for its outcomes, which
+// travel beside it so that escape analysis keeps them on the stack.
+type message struct {
+	provider, market     string
+	ts, recv             int64
+	hasTS, hasRecv, hasO bool
+}
+
 // rawOutcome holds one outcome's fields as slices of the payload until the
 // whole message has been read: JSON does not order keys.
 type rawOutcome struct {
@@ -85,17 +93,26 @@ type rawOutcome struct {
 
 // Normalize implements [normalize.Normalizer].
 func (o *Outcomes) Normalize(dst []odds.Event, env collect.Envelope) ([]odds.Event, error) {
+	var stack [4]rawOutcome
+	m, outs, ok := o.decodeFast(env.Payload, stack[:0])
+	if !ok {
+		var err error
+		if m, outs, err = o.decode(env.Payload, stack[:0]); err != nil {
+			return dst, err
+		}
+	}
+	return o.events(dst, &m, outs, env)
+}
+
+// decode reads any valid JSON text of the outcome-list shape.
+func (o *Outcomes) decode(payload []byte, outs []rawOutcome) (message, []rawOutcome, error) {
 	var (
-		s                    jsonscan.Scanner
-		provider, market     string
-		ts, recv             int64
-		hasTS, hasRecv, hasO bool
-		stack                [4]rawOutcome
-		outs                 = stack[:0]
+		s jsonscan.Scanner
+		m message
 	)
-	s.Reset(env.Payload)
-	malformed := func(what string) ([]odds.Event, error) {
-		return dst, fmt.Errorf("%w: %s at byte %d", normalize.ErrMalformed, what, s.Pos())
+	s.Reset(payload)
+	malformed := func(what string) (message, []rawOutcome, error) {
+		return message{}, nil, fmt.Errorf("%w: %s at byte %d", normalize.ErrMalformed, what, s.Pos())
 	}
 	if !s.ObjectStart() {
 		return malformed("not a JSON object")
@@ -114,28 +131,28 @@ func (o *Outcomes) Normalize(dst []odds.Event, env collect.Envelope) ([]odds.Eve
 			if err != nil {
 				return malformed(`"provider" is not a string`)
 			}
-			provider = o.in.string(v)
+			m.provider = o.in.string(v)
 		case "market_id":
 			v, err := s.String()
 			if err != nil {
 				return malformed(`"market_id" is not a string`)
 			}
-			market = o.in.string(v)
+			m.market = o.in.string(v)
 		case "timestamp":
-			if ts, _, err = s.Int(); err != nil {
+			if m.ts, _, err = s.Int(); err != nil {
 				return malformed(`"timestamp" is not an integer`)
 			}
-			hasTS = true
+			m.hasTS = true
 		case "received_at":
-			if recv, _, err = s.Int(); err != nil {
+			if m.recv, _, err = s.Int(); err != nil {
 				return malformed(`"received_at" is not an integer`)
 			}
-			hasRecv = true
+			m.hasRecv = true
 		case "outcomes":
 			if outs, err = o.readOutcomes(&s, outs); err != nil {
 				return malformed(`bad "outcomes": ` + err.Error())
 			}
-			hasO = true
+			m.hasO = true
 		default:
 			if err := s.Skip(); err != nil {
 				return malformed("bad value")
@@ -145,37 +162,43 @@ func (o *Outcomes) Normalize(dst []odds.Event, env collect.Envelope) ([]odds.Eve
 	if !s.End() {
 		return malformed("data after the object")
 	}
+	return m, outs, nil
+}
+
+// events checks a decoded message and appends an event per valid outcome.
+func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, env collect.Envelope) ([]odds.Event, error) {
 	switch {
-	case provider == "":
-		return malformed(`missing "provider"`)
-	case market == "":
-		return malformed(`missing "market_id"`)
-	case !hasTS:
-		return malformed(`missing "timestamp"`)
-	case !hasO:
-		return malformed(`missing "outcomes"`)
+	case m.provider == "":
+		return dst, fmt.Errorf(`%w: missing "provider"`, normalize.ErrMalformed)
+	case m.market == "":
+		return dst, fmt.Errorf(`%w: missing "market_id"`, normalize.ErrMalformed)
+	case !m.hasTS:
+		return dst, fmt.Errorf(`%w: missing "timestamp"`, normalize.ErrMalformed)
+	case !m.hasO:
+		return dst, fmt.Errorf(`%w: missing "outcomes"`, normalize.ErrMalformed)
 	}
 	received := env.ReceivedAt
-	if hasRecv {
-		received = time.Unix(0, recv).UTC()
+	if m.hasRecv {
+		received = time.Unix(0, m.recv).UTC()
 	}
-	source := time.UnixMilli(ts).UTC()
+	source := time.UnixMilli(m.ts).UTC()
 
 	// The fields every outcome shares are hashed once.
 	var h odds.Hasher
-	h.AddString(provider)
-	h.AddString(market)
-	h.AddUint64(uint64(ts))
+	h.AddString(m.provider)
+	h.AddString(m.market)
+	h.AddUint64(uint64(m.ts))
 	var errs []error
 	for i := range outs {
 		out := &outs[i]
-		ev, err := o.event(out, h, provider, market)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("market %s outcome %d %q: %w", market, i, out.name, err))
+		dst = append(dst, odds.Event{}) // built in place: an event is 200 bytes
+		ev := &dst[len(dst)-1]
+		if err := o.event(ev, out, h, m.provider, m.market); err != nil {
+			dst = dst[:len(dst)-1]
+			errs = append(errs, fmt.Errorf("market %s outcome %d %q: %w", m.market, i, out.name, err))
 			continue
 		}
 		ev.SourceTime, ev.ReceivedAt = source, received
-		dst = append(dst, ev)
 	}
 	return dst, errors.Join(errs...)
 }
@@ -253,25 +276,25 @@ func scalar(s *jsonscan.Scanner) (raw []byte, isString bool, err error) {
 	}
 }
 
-func (o *Outcomes) event(out *rawOutcome, h odds.Hasher, provider, market string) (odds.Event, error) {
+func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher, provider, market string) error {
 	if !out.nameSeen || out.name == "" {
-		return odds.Event{}, fmt.Errorf("%w: missing \"name\"", normalize.ErrMalformed)
+		return fmt.Errorf("%w: missing \"name\"", normalize.ErrMalformed)
 	}
 	if !out.priceSeen {
-		return odds.Event{}, fmt.Errorf("%w: missing \"price\"", normalize.ErrMalformed)
+		return fmt.Errorf("%w: missing \"price\"", normalize.ErrMalformed)
 	}
 	price, err := o.price(out.price, out.priceStr)
 	if err != nil {
-		return odds.Event{}, err
+		return err
 	}
-	ev := odds.Event{Provider: provider, Market: market, Selection: out.name, Price: price}
+	ev.Provider, ev.Market, ev.Selection, ev.Price = provider, market, out.name, price
 	if out.hasLine {
 		if hasExponent(out.line) {
-			return odds.Event{}, fmt.Errorf("%w: line %q has an exponent", normalize.ErrMalformed, out.line)
+			return fmt.Errorf("%w: line %q has an exponent", normalize.ErrMalformed, out.line)
 		}
 		line, err := o.in.line(out.line)
 		if err != nil {
-			return odds.Event{}, fmt.Errorf("%w: line %q", normalize.ErrMalformed, out.line)
+			return fmt.Errorf("%w: line %q", normalize.ErrMalformed, out.line)
 		}
 		ev.Line = decimal.NullDecimal{Decimal: line, Valid: true}
 	}
@@ -279,7 +302,7 @@ func (o *Outcomes) event(out *rawOutcome, h odds.Hasher, provider, market string
 	h.AddBytes(out.price)
 	h.AddBytes(out.line)
 	ev.ID = h.Sum()
-	return ev, nil
+	return nil
 }
 
 func (o *Outcomes) price(raw []byte, isString bool) (odds.Price, error) {
