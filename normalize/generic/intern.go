@@ -1,6 +1,7 @@
 package generic
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -21,6 +22,8 @@ type interner struct {
 func newInterner(max int) *interner {
 	in := &interner{}
 	in.str.max, in.lines.max, in.prices.max = max, max, max
+	in.str.seed = maphash.MakeSeed()
+	in.lines.seed, in.prices.seed = in.str.seed, in.str.seed
 	return in
 }
 
@@ -59,55 +62,86 @@ func (in *interner) price(raw []byte, parse func(string) (odds.Price, error)) (o
 	return p, nil
 }
 
-// table is a read-mostly map, safe for concurrent use, with lock-free reads
-// on its hot path: sync.Map's design, typed, so a lookup by []byte does not
-// allocate. Reads go to an immutable snapshot; writes go to a locked dirty
-// copy, which becomes the snapshot once misses have paid for the copy.
+// table is a read-mostly hash map from text to V, safe for concurrent use.
+// Lookups take no lock and allocate nothing: an open-addressing array of
+// atomic pointers to immutable entries, probed linearly. Stores take a lock
+// and grow the array by publishing a copy, so a reader holding the old one
+// only misses what was just added, and then stores it again, harmlessly.
 type table[V any] struct {
-	read   atomic.Pointer[map[string]V]
-	mu     sync.Mutex
-	dirty  map[string]V // nil, or a superset of *read
-	misses int
-	max    int
+	slots atomic.Pointer[[]atomic.Pointer[entry[V]]]
+	seed  maphash.Seed
+	full  atomic.Bool // no more stores, so they need not lock
+	mu    sync.Mutex
+	n     int // entries stored
+	max   int
+}
+
+type entry[V any] struct {
+	hash uint64
+	key  string
+	val  V
 }
 
 func (t *table[V]) load(k []byte) (V, bool) {
-	if m := t.read.Load(); m != nil {
-		if v, ok := (*m)[string(k)]; ok {
-			return v, true
-		}
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v, ok := t.dirty[string(k)]
-	t.missLocked()
-	return v, ok
-}
-
-func (t *table[V]) store(k string, v V) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.dirty == nil {
-		t.dirty = make(map[string]V)
-		if m := t.read.Load(); m != nil {
-			for k, v := range *m {
-				t.dirty[k] = v
+	if p := t.slots.Load(); p != nil {
+		slots := *p
+		h := maphash.Bytes(t.seed, k)
+		mask := uint64(len(slots) - 1)
+		for i := h & mask; ; i = (i + 1) & mask {
+			e := slots[i].Load()
+			if e == nil {
+				break
+			}
+			if e.hash == h && e.key == string(k) {
+				return e.val, true
 			}
 		}
 	}
-	if len(t.dirty) < t.max {
-		t.dirty[k] = v
+	var zero V
+	return zero, false
+}
+
+func (t *table[V]) store(k string, v V) {
+	if t.full.Load() {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n >= t.max {
+		t.full.Store(true)
+		return
+	}
+	var slots []atomic.Pointer[entry[V]]
+	if p := t.slots.Load(); p != nil {
+		slots = *p
+	}
+	if 2*(t.n+1) > len(slots) { // keep the array at most half full
+		grown := make([]atomic.Pointer[entry[V]], max(64, 2*len(slots)))
+		for i := range slots {
+			if e := slots[i].Load(); e != nil {
+				place(grown, e)
+			}
+		}
+		slots = grown
+		t.slots.Store(&slots)
+	}
+	if place(slots, &entry[V]{hash: maphash.String(t.seed, k), key: k, val: v}) {
+		t.n++
 	}
 }
 
-// missLocked promotes dirty to the snapshot after as many misses as it has
-// entries, so the copy in store is amortized over the reads it saves.
-func (t *table[V]) missLocked() {
-	t.misses++
-	if t.dirty == nil || t.misses < len(t.dirty) {
-		return
+// place puts e in the first empty slot of its probe sequence, unless its key
+// is already there; it reports whether it did.
+func place[V any](slots []atomic.Pointer[entry[V]], e *entry[V]) bool {
+	mask := uint64(len(slots) - 1)
+	for i := e.hash & mask; ; i = (i + 1) & mask {
+		old := slots[i].Load()
+		if old == nil {
+			slots[i].Store(e)
+			return true
+		}
+		if old.hash == e.hash && old.key == e.key {
+			return false
+		}
 	}
-	m := t.dirty
-	t.read.Store(&m)
-	t.dirty, t.misses = nil, 0
 }

@@ -59,17 +59,27 @@ func run(path string) error {
 	ctx := context.Background()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	batch := make([]odds.Event, 0, 16)
+	// Events are deduped in batches, as the pipeline does with the events of a
+	// batch of envelopes.
+	batch := make([]odds.Event, 0, 512)
 	var in, out, bad int
+	flush := func() {
+		kept, _ := w.Dedupe(ctx, batch)
+		out += len(kept)
+		batch = batch[:0]
+	}
 	for sc.Scan() {
-		batch, err = n.Normalize(batch[:0], collect.Envelope{Payload: sc.Bytes()})
+		n0 := len(batch)
+		batch, err = n.Normalize(batch, collect.Envelope{Payload: sc.Bytes()})
 		if err != nil {
 			bad++
 		}
-		in += len(batch)
-		kept, _ := w.Dedupe(ctx, batch)
-		out += len(kept)
+		in += len(batch) - n0
+		if len(batch) >= 256 {
+			flush()
+		}
 	}
+	flush()
 	if err := sc.Err(); err != nil {
 		return err
 	}
