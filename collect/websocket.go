@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -62,6 +63,7 @@ type WebSocket struct {
 	now      func() time.Time // the injected clock, or nil for time.Now
 	conn     *websocket.Conn
 	extended time.Time // when the read deadline last moved
+	slab     []byte    // payloads are read into its free tail
 	stopPing chan struct{}
 	pingDone chan struct{}
 
@@ -111,7 +113,7 @@ func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
 			}
 			w.rc.up()
 		}
-		_, payload, err := w.conn.ReadMessage()
+		payload, err := w.read()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				err = fmt.Errorf("%w (%d bytes): %v", ErrFrameTooLarge, w.cfg.ReadLimit, err)
@@ -141,6 +143,39 @@ func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
 		}
 		if w.rc.deliver(&env, pos) {
 			return env, nil
+		}
+	}
+}
+
+// slabSize is the size of the blocks message payloads are read into.
+const slabSize = 64 << 10
+
+// read reads the next message into the current slab: one allocation per
+// slab, not one or more per message, keeps the garbage collector, and the
+// pauses it adds to every stage's latency, out of the collector's hot path.
+// Payloads are capped slices, so appending to one never writes into the
+// next; a payload kept long (a dead letter) keeps its slab alive.
+func (w *WebSocket) read() ([]byte, error) {
+	_, r, err := w.conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	start := len(w.slab)
+	for {
+		if len(w.slab) == cap(w.slab) { // full: carry the message so far to a new slab
+			n := len(w.slab) - start
+			next := make([]byte, n, max(slabSize, 2*n))
+			copy(next, w.slab[start:])
+			w.slab, start = next, 0
+		}
+		m, err := r.Read(w.slab[len(w.slab):cap(w.slab)])
+		w.slab = w.slab[:len(w.slab)+m]
+		if err == io.EOF {
+			return w.slab[start:len(w.slab):len(w.slab)], nil
+		}
+		if err != nil {
+			w.slab = w.slab[:start]
+			return nil, err
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -301,5 +302,47 @@ func TestWebSocketCompression(t *testing.T) {
 	}
 	if ext := <-negotiated; !strings.Contains(ext, "permessage-deflate") {
 		t.Errorf("client offered %q", ext)
+	}
+}
+
+// Payloads share blocks of memory but never each other's bytes: each keeps
+// its content when the others are appended to, and messages larger than a
+// block, or that straddle the end of one, arrive whole.
+func TestWebSocketPayloadsAreSeparate(t *testing.T) {
+	var sent [][]byte
+	for i := range 40 {
+		size := []int{0, 1, 300, slabSize - 100, slabSize + 7, 3 * slabSize}[i%6]
+		sent = append(sent, bytes.Repeat([]byte{byte('a' + i%26)}, size))
+	}
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for _, m := range sent {
+			c.WriteMessage(websocket.BinaryMessage, m)
+		}
+		c.ReadMessage()
+	}))
+	defer srv.Close()
+	ws := NewWebSocket(WebSocketConfig{URL: "ws" + strings.TrimPrefix(srv.URL, "http")})
+	defer ws.Close()
+	var got [][]byte
+	for range sent {
+		env, err := ws.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, env.Payload)
+	}
+	for i := range got {
+		_ = append(got[i], "scribble"...) // must not reach the next payload
+	}
+	for i := range sent {
+		if !bytes.Equal(got[i], sent[i]) {
+			t.Fatalf("message %d: %d bytes, want %d as sent", i, len(got[i]), len(sent[i]))
+		}
 	}
 }

@@ -7,10 +7,10 @@ package simfeed
 import (
 	"bufio"
 	"encoding/binary"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -82,7 +82,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	var last []byte
+	var last, spare []byte
 	owed := 0.0
 	for {
 		select {
@@ -93,10 +93,12 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		case <-tick.C:
 			owed += float64(p.rate) / 1000
 			for ; owed >= 1; owed-- {
-				msg := p.message(rnd, last)
+				msg, resend := p.message(rnd, last, spare[:0])
 				writeFrame(out, 0x1, msg)
 				p.sent.Add(1)
-				last = msg
+				if !resend {
+					spare, last = last, msg
+				}
 			}
 		}
 		if err := out.Flush(); err != nil {
@@ -112,11 +114,15 @@ func writeFrame(w *bufio.Writer, op byte, payload []byte) {
 	case n < 126:
 		w.WriteByte(byte(n))
 	case n < 1<<16:
+		var b [2]byte
+		binary.BigEndian.PutUint16(b[:], uint16(n))
 		w.WriteByte(126)
-		w.Write(binary.BigEndian.AppendUint16(nil, uint16(n)))
+		w.Write(b[:])
 	default:
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(n))
 		w.WriteByte(127)
-		w.Write(binary.BigEndian.AppendUint64(nil, uint64(n)))
+		w.Write(b[:])
 	}
 	w.Write(payload)
 }
@@ -128,27 +134,56 @@ func american(rnd *rand.Rand) int {
 	return 100 + rnd.IntN(350)
 }
 
-func (p *Provider) message(rnd *rand.Rand, last []byte) []byte {
+// message appends the next message to dst, or returns last again as an exact
+// re-send. It builds the text with strconv, not fmt, so that the simulator,
+// which shares the process with the pipeline it feeds, allocates nothing per
+// message and does not add garbage-collection pauses to the latencies.
+func (p *Provider) message(rnd *rand.Rand, last, dst []byte) (msg []byte, resend bool) {
 	switch x := rnd.IntN(1000); {
 	case x < 30 && last != nil:
-		return last // an exact re-send
+		return last, true
 	case x < 35:
-		return []byte(`{"provider":"fanduel","market_id":"nfl-2026-00001:h2h","timestamp":` + fmt.Sprint(time.Now().UnixMilli())) // cut off
+		dst = append(dst, `{"provider":"fanduel","market_id":"nfl-2026-00001:h2h","timestamp":`...)
+		return strconv.AppendInt(dst, time.Now().UnixMilli(), 10), false // cut off
 	}
 	game := rnd.IntN(max(p.markets/3, 1))
 	book := books[rnd.IntN(len(books))]
-	ts := time.Now().UnixMilli()
+	dst = append(dst, `{"provider":`...)
+	dst = strconv.AppendQuote(dst, book)
+	dst = append(dst, `,"market_id":"nfl-2026-`...)
+	for d := 10000; d > 1 && game < d; d /= 10 {
+		dst = append(dst, '0')
+	}
+	dst = strconv.AppendInt(dst, int64(game), 10)
+	var names [2]string
+	var lines [2]float64
+	hasLine := true
 	switch rnd.IntN(3) {
 	case 0:
-		return fmt.Appendf(nil, `{"provider":%q,"market_id":"nfl-2026-%05d:h2h","timestamp":%d,"outcomes":[{"name":"home","price":%d},{"name":"away","price":%d}]}`,
-			book, game, ts, american(rnd), american(rnd))
+		dst, names, hasLine = append(dst, ":h2h"...), [2]string{"home", "away"}, false
 	case 1:
 		line := float64(rnd.IntN(29)-14) / 2
-		return fmt.Appendf(nil, `{"provider":%q,"market_id":"nfl-2026-%05d:spreads","timestamp":%d,"outcomes":[{"name":"home","price":%d,"line":%g},{"name":"away","price":%d,"line":%g}]}`,
-			book, game, ts, american(rnd), line, american(rnd), -line)
+		dst, names, lines = append(dst, ":spreads"...), [2]string{"home", "away"}, [2]float64{line, -line}
 	default:
 		total := 35 + float64(rnd.IntN(30))/2
-		return fmt.Appendf(nil, `{"provider":%q,"market_id":"nfl-2026-%05d:totals","timestamp":%d,"outcomes":[{"name":"over","price":%d,"line":%g},{"name":"under","price":%d,"line":%g}]}`,
-			book, game, ts, american(rnd), total, american(rnd), total)
+		dst, names, lines = append(dst, ":totals"...), [2]string{"over", "under"}, [2]float64{total, total}
 	}
+	dst = append(dst, `","timestamp":`...)
+	dst = strconv.AppendInt(dst, time.Now().UnixMilli(), 10)
+	dst = append(dst, `,"outcomes":[`...)
+	for i, name := range names {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"name":"`...)
+		dst = append(dst, name...)
+		dst = append(dst, `","price":`...)
+		dst = strconv.AppendInt(dst, int64(american(rnd)), 10)
+		if hasLine {
+			dst = append(dst, `,"line":`...)
+			dst = strconv.AppendFloat(dst, lines[i], 'g', -1, 64)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...), false
 }
