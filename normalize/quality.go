@@ -70,8 +70,13 @@ type Quality struct {
 	cfg    QualityConfig
 	mu     sync.Mutex
 	books  map[bookKey]map[string]odds.Price // provider+market+side -> selection -> price
-	lines  map[seqKey]decimal.Decimal        // keyed without the line
+	lines  map[selectionKey]decimal.Decimal  // the latest line of each selection
 	checkO bool
+}
+
+type selectionKey struct {
+	provider, market, selection string
+	side                        odds.Side
 }
 
 type bookKey struct {
@@ -84,7 +89,7 @@ func NewQuality(cfg QualityConfig) *Quality {
 	return &Quality{
 		cfg:    cfg,
 		books:  make(map[bookKey]map[string]odds.Price),
-		lines:  make(map[seqKey]decimal.Decimal),
+		lines:  make(map[selectionKey]decimal.Decimal),
 		checkO: !cfg.MinOverround.IsZero() || !cfg.MaxOverround.IsZero(),
 	}
 }
@@ -106,7 +111,7 @@ func (q *Quality) Check(e *odds.Event) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.cfg.MaxLineJump.IsZero() && e.Line.Valid {
-		k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side}
+		k := selectionKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side}
 		if prev, ok := q.lines[k]; ok && e.Line.Decimal.Sub(prev).Abs().GreaterThan(q.cfg.MaxLineJump) {
 			errs = append(errs, &QualityError{LineJump, fmt.Sprintf("%s %s line %s -> %s", e.Market, e.Selection, prev, e.Line.Decimal)})
 		}

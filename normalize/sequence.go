@@ -16,15 +16,25 @@ import (
 // The zero Sequencer is ready to use and safe for concurrent use. It
 // remembers one position per selection it has seen; [Sequencer.Forget]
 // drops those not updated since a time.
+//
+// Selections are told apart by a 128-bit hash of their fields, as events are
+// by their [odds.ID]: a map with small keys stays in the cache where one
+// keyed by the strings themselves, for hundreds of thousands of selections,
+// would not.
 type Sequencer struct {
 	mu   sync.Mutex
-	last map[seqKey]*position
+	last map[odds.ID]*position
 }
 
-type seqKey struct {
-	provider, market, selection string
-	side                        odds.Side
-	line                        odds.LineKey
+// selection returns the key of e's provider, market, selection, side and line.
+func selection(e *odds.Event) odds.ID {
+	var h odds.Hasher
+	h.AddString(e.Provider)
+	h.AddString(e.Market)
+	h.AddString(e.Selection)
+	h.AddUint64(uint64(e.Side))
+	h.AddLine(odds.LineKeyOf(e.Line))
+	return h.Sum()
 }
 
 type position struct {
@@ -34,13 +44,13 @@ type position struct {
 
 // Admit reports whether e is in order, and if so records it as the latest.
 func (s *Sequencer) Admit(e *odds.Event) bool {
-	k := seqKey{provider: e.Provider, market: e.Market, selection: e.Selection, side: e.Side, line: odds.LineKeyOf(e.Line)}
+	k := selection(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.last[k]
 	if p == nil {
 		if s.last == nil {
-			s.last = make(map[seqKey]*position)
+			s.last = make(map[odds.ID]*position)
 		}
 		s.last[k] = &position{seq: e.Seq, at: e.SourceTime}
 		return true

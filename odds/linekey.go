@@ -42,3 +42,17 @@ func (k LineKey) Magnitude() LineKey {
 	}
 	return k
 }
+
+// AddLine adds a line key as one field: equal lines hash equally however
+// they are written, and no line differs from every line.
+func (h *Hasher) AddLine(k LineKey) {
+	switch {
+	case !k.valid:
+		h.AddUint64(0)
+	case k.huge != "":
+		h.AddString(k.huge)
+	default:
+		h.step(uint64(k.coef))
+		h.AddUint64(uint64(uint32(k.exp)) | 1<<32)
+	}
+}

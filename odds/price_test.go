@@ -299,3 +299,28 @@ func TestLineKey(t *testing.T) {
 		t.Error("lines beyond int64 digits")
 	}
 }
+
+func TestHasherAddLine(t *testing.T) {
+	sum := func(k LineKey) ID {
+		var h Hasher
+		h.AddString("x")
+		h.AddLine(k)
+		return h.Sum()
+	}
+	key := func(s string) LineKey { return LineKeyOf(decimal.NewNullDecimal(dec(s))) }
+	big := "123456789012345678901234.5"
+	if sum(key("3.5")) != sum(key("3.50")) || sum(key(big)) != sum(key(big+"00")) {
+		t.Error("equal lines hash differently")
+	}
+	seen := map[ID]string{}
+	for _, s := range []string{"", "0", "3.5", "-3.5", "35", "0.35", big, "-" + big} {
+		k := LineKey{}
+		if s != "" {
+			k = key(s)
+		}
+		if other, ok := seen[sum(k)]; ok {
+			t.Errorf("lines %q and %q hash alike", s, other)
+		}
+		seen[sum(k)] = s
+	}
+}
