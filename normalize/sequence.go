@@ -23,7 +23,7 @@ import (
 // would not.
 type Sequencer struct {
 	mu   sync.Mutex
-	last map[odds.ID]*position
+	last map[odds.ID]position
 }
 
 // selection returns the key of e's provider, market, selection, side and line.
@@ -37,32 +37,41 @@ func selection(e *odds.Event) odds.ID {
 	return h.Sum()
 }
 
+// position is where a selection was last updated: its sequence, and its
+// provider time as Unix seconds and nanoseconds (exact for any time, unlike
+// UnixNano). It holds no pointer, so the map stores it in place and the
+// garbage collector never scans the map.
 type position struct {
-	seq uint64
-	at  time.Time
+	seq  uint64
+	sec  int64
+	nsec int32
+}
+
+func positionOf(e *odds.Event) position {
+	return position{seq: e.Seq, sec: e.SourceTime.Unix(), nsec: int32(e.SourceTime.Nanosecond())}
+}
+
+func (p position) before(q position) bool {
+	return p.sec < q.sec || (p.sec == q.sec && p.nsec < q.nsec)
 }
 
 // Admit reports whether e is in order, and if so records it as the latest.
 func (s *Sequencer) Admit(e *odds.Event) bool {
-	k := selection(e)
+	k, now := selection(e), positionOf(e)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.last[k]
-	if p == nil {
-		if s.last == nil {
-			s.last = make(map[odds.ID]*position)
-		}
-		s.last[k] = &position{seq: e.Seq, at: e.SourceTime}
-		return true
-	}
-	if e.Seq != 0 && p.seq != 0 {
-		if e.Seq < p.seq {
+	if last, ok := s.last[k]; ok {
+		if now.seq != 0 && last.seq != 0 {
+			if now.seq < last.seq {
+				return false
+			}
+		} else if now.before(last) {
 			return false
 		}
-	} else if e.SourceTime.Before(p.at) {
-		return false
+	} else if s.last == nil {
+		s.last = make(map[odds.ID]position)
 	}
-	p.seq, p.at = e.Seq, e.SourceTime // in place: one map lookup per event
+	s.last[k] = now
 	return true
 }
 
@@ -72,8 +81,9 @@ func (s *Sequencer) Forget(t time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
+	cutoff := position{sec: t.Unix(), nsec: int32(t.Nanosecond())}
 	for k, p := range s.last {
-		if p.at.Before(t) {
+		if p.before(cutoff) {
 			delete(s.last, k)
 			n++
 		}

@@ -118,3 +118,27 @@ func TestSequencerLineSpelling(t *testing.T) {
 		t.Error("lines are not compared by value")
 	}
 }
+
+// Provider times order exactly however far from 1970 they lie, where
+// UnixNano would overflow, and down to the nanosecond.
+func TestSequencerTimesExact(t *testing.T) {
+	var s Sequencer
+	e := odds.Event{Provider: "p", Market: "m", Selection: "a"}
+	for i, c := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Time{}, true},
+		{time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(1500, 1, 1, 0, 0, 0, 5, time.UTC), true},
+		{time.Date(1500, 1, 1, 0, 0, 0, 4, time.UTC), false},
+		{time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(2999, 12, 31, 23, 59, 59, 999999999, time.UTC), false},
+		{time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), true}, // an equal position is admitted
+	} {
+		e.SourceTime = c.at
+		if got := s.Admit(&e); got != c.want {
+			t.Errorf("%d: Admit(%v) = %v, want %v", i, c.at, got, c.want)
+		}
+	}
+}
