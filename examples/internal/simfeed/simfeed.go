@@ -92,8 +92,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 			writeFrame(out, 0xA, data) // pong
 		case <-tick.C:
 			owed += float64(p.rate) / 1000
+			ts := time.Now().UnixMilli() // one clock read a tick, not a message
 			for ; owed >= 1; owed-- {
-				msg, resend := p.message(rnd, last, spare[:0])
+				msg, resend := p.message(rnd, ts, last, spare[:0])
 				writeFrame(out, 0x1, msg)
 				p.sent.Add(1)
 				if !resend {
@@ -138,19 +139,18 @@ func american(rnd *rand.Rand) int {
 // re-send. It builds the text with strconv, not fmt, so that the simulator,
 // which shares the process with the pipeline it feeds, allocates nothing per
 // message and does not add garbage-collection pauses to the latencies.
-func (p *Provider) message(rnd *rand.Rand, last, dst []byte) (msg []byte, resend bool) {
+func (p *Provider) message(rnd *rand.Rand, ts int64, last, dst []byte) (msg []byte, resend bool) {
 	switch x := rnd.IntN(1000); {
 	case x < 30 && last != nil:
 		return last, true
 	case x < 35:
 		dst = append(dst, `{"provider":"fanduel","market_id":"nfl-2026-00001:h2h","timestamp":`...)
-		return strconv.AppendInt(dst, time.Now().UnixMilli(), 10), false // cut off
+		return strconv.AppendInt(dst, ts, 10), false // cut off
 	}
 	game := rnd.IntN(max(p.markets/3, 1))
-	book := books[rnd.IntN(len(books))]
-	dst = append(dst, `{"provider":`...)
-	dst = strconv.AppendQuote(dst, book)
-	dst = append(dst, `,"market_id":"nfl-2026-`...)
+	dst = append(dst, `{"provider":"`...)
+	dst = append(dst, books[rnd.IntN(len(books))]...)
+	dst = append(dst, `","market_id":"nfl-2026-`...)
 	for d := 10000; d > 1 && game < d; d /= 10 {
 		dst = append(dst, '0')
 	}
@@ -169,7 +169,7 @@ func (p *Provider) message(rnd *rand.Rand, last, dst []byte) (msg []byte, resend
 		dst, names, lines = append(dst, ":totals"...), [2]string{"over", "under"}, [2]float64{total, total}
 	}
 	dst = append(dst, `","timestamp":`...)
-	dst = strconv.AppendInt(dst, time.Now().UnixMilli(), 10)
+	dst = strconv.AppendInt(dst, ts, 10)
 	dst = append(dst, `,"outcomes":[`...)
 	for i, name := range names {
 		if i > 0 {
@@ -181,9 +181,23 @@ func (p *Provider) message(rnd *rand.Rand, last, dst []byte) (msg []byte, resend
 		dst = strconv.AppendInt(dst, int64(american(rnd)), 10)
 		if hasLine {
 			dst = append(dst, `,"line":`...)
-			dst = strconv.AppendFloat(dst, lines[i], 'g', -1, 64)
+			dst = appendHalf(dst, lines[i])
 		}
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...), false
+}
+
+// appendHalf appends a line, a multiple of one half, as %g would.
+func appendHalf(dst []byte, v float64) []byte {
+	halves := int64(v * 2)
+	if halves < 0 {
+		dst = append(dst, '-')
+		halves = -halves
+	}
+	dst = strconv.AppendInt(dst, halves/2, 10)
+	if halves%2 != 0 {
+		dst = append(dst, ".5"...)
+	}
+	return dst
 }
