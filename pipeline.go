@@ -231,6 +231,11 @@ func (p *Pipeline) work(ctx context.Context, id int, q <-chan collect.Envelope) 
 				break
 			}
 		}
+		if p.cfg.Sequencer != nil { // the whole batch at once: its lookups overlap
+			var late int
+			events, late = p.cfg.Sequencer.Filter(events)
+			p.late.Add(uint64(late))
+		}
 		if events, err = p.deliver(ctx, events, letters); err != nil {
 			return err
 		}
@@ -255,8 +260,7 @@ func (p *Pipeline) work(ctx context.Context, id int, q <-chan collect.Envelope) 
 	return nil
 }
 
-// normalize appends env's good events (checked and ordered) and its dead
-// letters.
+// normalize appends env's good events (checked) and its dead letters.
 func (p *Pipeline) normalize(events []odds.Event, letters []sink.Letter, env collect.Envelope) ([]odds.Event, []sink.Letter) {
 	start := len(events)
 	events, err := p.cfg.Normalizer.Normalize(events, env)
@@ -279,10 +283,6 @@ func (p *Pipeline) normalize(events []odds.Event, letters []sink.Letter, env col
 				p.flagged.Add(1)
 				p.cfg.Logger.Warn("data quality", "provider", e.Provider, "market", e.Market, "err", qerr)
 			}
-		}
-		if p.cfg.Sequencer != nil && !p.cfg.Sequencer.Admit(&e) {
-			p.late.Add(1)
-			continue
 		}
 		kept = append(kept, e)
 	}

@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -139,6 +141,51 @@ func TestSequencerTimesExact(t *testing.T) {
 		e.SourceTime = c.at
 		if got := s.Admit(&e); got != c.want {
 			t.Errorf("%d: Admit(%v) = %v, want %v", i, c.at, got, c.want)
+		}
+	}
+}
+
+// Filter keeps exactly what Admit, event by event, admits, in order, and
+// counts the rest, through growth of the table and Forget's rebuilds.
+func TestSequencerFilterMatchesAdmit(t *testing.T) {
+	var batched, single Sequencer
+	r := rand.New(rand.NewPCG(7, 8))
+	for round := range 200 {
+		batch := make([]odds.Event, r.IntN(700))
+		for i := range batch {
+			batch[i] = odds.Event{Provider: "p", Market: fmt.Sprint("m", r.IntN(3000)), Selection: "home",
+				SourceTime: t0.Add(time.Duration(r.IntN(100000)) * time.Millisecond), Seq: uint64(i)}
+			if r.IntN(3) == 0 {
+				batch[i].Line = decimal.NewNullDecimal(decimal.New(int64(r.IntN(9)-4), -1))
+			}
+		}
+		var want []uint64
+		wantLate := 0
+		for i := range batch {
+			e := batch[i]
+			e.Seq = 0 // order by time: Seq marks the event here
+			if single.Admit(&e) {
+				want = append(want, batch[i].Seq)
+			} else {
+				wantLate++
+			}
+		}
+		for i := range batch {
+			batch[i].Seq, batch[i].Size = 0, decimal.NewNullDecimal(decimal.NewFromInt(int64(i)))
+		}
+		kept, late := batched.Filter(batch)
+		var got []uint64
+		for _, e := range kept {
+			got = append(got, uint64(e.Size.Decimal.IntPart()))
+		}
+		if late != wantLate || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("round %d: kept %v (%d late), want %v (%d late)", round, got, late, want, wantLate)
+		}
+		if round%50 == 49 {
+			cut := t0.Add(50 * time.Second)
+			if a, b := batched.Forget(cut), single.Forget(cut); a != b || a == 0 {
+				t.Fatalf("Forget dropped %d and %d", a, b)
+			}
 		}
 	}
 }
