@@ -18,15 +18,23 @@ import (
 // drops those not updated since a time.
 //
 // Selections are told apart by a 128-bit hash of their fields, as events are
-// by their [odds.ID], and kept in an open-addressing table of 40-byte slots:
-// with hundreds of thousands of selections it lives in main memory, so
-// [Sequencer.Filter] reads the slots of a whole batch before deciding any,
-// and the cache misses overlap.
+// by their [odds.ID], and kept in open-addressing tables of 40-byte slots,
+// one per shard, so that a table's growth pauses only its shard, briefly.
+// With hundreds of thousands of selections the tables live in main memory,
+// so [Sequencer.Filter] reads the slots of a batch's events, shard by shard,
+// before deciding any, and the cache misses overlap.
 type Sequencer struct {
+	shards [seqShards]seqShard
+}
+
+const seqShards = 16
+
+type seqShard struct {
 	mu      sync.Mutex
 	slots   []seqSlot // a power of two long, at most half full; nil until used
 	n       int       // slots in use
 	touched uint64    // sum of touch's reads, kept so they are not optimized away
+	_       [64]byte  // keep shards' locks on separate cache lines
 }
 
 type seqSlot struct {
@@ -67,35 +75,60 @@ func (p position) before(q position) bool {
 // Admit reports whether e is in order, and if so records it as the latest.
 func (s *Sequencer) Admit(e *odds.Event) bool {
 	k, at := selection(e), positionOf(e)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.admit(k, at)
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.admit(k, at)
 }
 
-// filterChunk bounds the events Filter decides under one lock.
+func (s *Sequencer) shard(k odds.ID) *seqShard { return &s.shards[k.Hi>>60] } // the table uses Lo
+
+// filterChunk bounds the events Filter decides at a time; an index into a
+// chunk fits a byte.
 const filterChunk = 256
 
 // Filter keeps the events of batch that Admit, called on each in order,
 // would admit, in their order, reusing batch's array. It returns them and
-// how many it dropped as late.
+// how many it dropped as late. Shards share nothing, so deciding a chunk
+// shard by shard gives the same result as deciding it in order.
 func (s *Sequencer) Filter(batch []odds.Event) (kept []odds.Event, late int) {
 	var (
-		keys [filterChunk]odds.ID
-		at   [filterChunk]position
-		ok   [filterChunk]bool
+		keys  [filterChunk]odds.ID
+		at    [filterChunk]position
+		ok    [filterChunk]bool
+		first [seqShards + 1]uint16 // shard j's events are order[first[j]:first[j+1]]
+		order [filterChunk]uint8
 	)
 	n := 0
 	for start := 0; start < len(batch); start += filterChunk {
 		c := batch[start:min(start+filterChunk, len(batch))]
+		first = [seqShards + 1]uint16{}
 		for i := range c { // hashing needs no lock
 			keys[i], at[i] = selection(&c[i]), positionOf(&c[i])
+			first[keys[i].Hi>>60+1]++
 		}
-		s.mu.Lock()
-		s.touch(keys[:len(c)])
+		for j := 1; j <= seqShards; j++ {
+			first[j] += first[j-1]
+		}
+		next := first
 		for i := range c {
-			ok[i] = s.admit(keys[i], at[i])
+			j := keys[i].Hi >> 60
+			order[next[j]] = uint8(i)
+			next[j]++
 		}
-		s.mu.Unlock()
+		for j := range s.shards {
+			group := order[first[j]:first[j+1]]
+			if len(group) == 0 {
+				continue
+			}
+			sh := &s.shards[j]
+			sh.mu.Lock()
+			sh.touch(&keys, group)
+			for _, i := range group {
+				ok[i] = sh.admit(keys[i], at[i])
+			}
+			sh.mu.Unlock()
+		}
 		for i := range c {
 			switch {
 			case !ok[i]:
@@ -111,22 +144,22 @@ func (s *Sequencer) Filter(batch []odds.Event) (kept []odds.Event, late int) {
 	return batch[:n], late
 }
 
-// touch reads the home slot of each key. The reads do not depend on one
-// another, so their cache misses overlap, where admit would wait for each in
-// turn.
-func (s *Sequencer) touch(keys []odds.ID) {
-	if s.slots == nil {
+// touch reads the home slot of each key of group. The reads do not depend on
+// one another, so their cache misses overlap, where admit would wait for each
+// in turn.
+func (sh *seqShard) touch(keys *[filterChunk]odds.ID, group []uint8) {
+	if sh.slots == nil {
 		return
 	}
-	mask := uint64(len(s.slots) - 1)
+	mask := uint64(len(sh.slots) - 1)
 	var sum uint64
-	for _, k := range keys {
-		sum += s.slots[k.Lo&mask].key.Lo
+	for _, i := range group {
+		sum += sh.slots[keys[i].Lo&mask].key.Lo
 	}
-	s.touched = sum
+	sh.touched = sum
 }
 
-func (s *Sequencer) admit(k odds.ID, at position) bool {
+func (s *seqShard) admit(k odds.ID, at position) bool {
 	if 2*(s.n+1) > len(s.slots) {
 		s.resize(max(64, 2*len(s.slots)))
 	}
@@ -153,7 +186,7 @@ func (s *Sequencer) admit(k odds.ID, at position) bool {
 }
 
 // resize moves every selection to a table of size slots.
-func (s *Sequencer) resize(size int) {
+func (s *seqShard) resize(size int) {
 	old := s.slots
 	s.slots = make([]seqSlot, size)
 	mask := uint64(size - 1)
@@ -172,9 +205,17 @@ func (s *Sequencer) resize(size int) {
 // Forget drops the positions of selections last updated before t, and
 // returns how many it dropped. An event for one of them later is admitted.
 func (s *Sequencer) Forget(t time.Time) int {
+	cutoff := position{sec: t.Unix(), nsec: int32(t.Nanosecond())}
+	dropped := 0
+	for j := range s.shards {
+		dropped += s.shards[j].forget(cutoff)
+	}
+	return dropped
+}
+
+func (s *seqShard) forget(cutoff position) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cutoff := position{sec: t.Unix(), nsec: int32(t.Nanosecond())}
 	dropped := 0
 	for i := range s.slots {
 		if e := &s.slots[i]; e.key != (odds.ID{}) && e.pos.before(cutoff) {
