@@ -2,6 +2,7 @@ package odds
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +81,69 @@ func FuzzEventJSON(f *testing.F) {
 			t.Fatalf("second round trip differs (-first +second):\n%s", diff)
 		}
 	})
+}
+
+// FuzzEventJSONFast: whatever the decoder for AppendJSON's own layout
+// accepts, encoding/json reads the same, and the canonical encoding of any
+// event takes the fast path.
+func FuzzEventJSONFast(f *testing.F) {
+	e := sampleEvent()
+	f.Add(string(e.AppendJSON(nil)))
+	e.Size, e.Line = decimal.NullDecimal{}, decimal.NullDecimal{}
+	f.Add(string(e.AppendJSON(nil)))
+	f.Add(`{"id":"00000000000000000000000000000000","provider":"p","market":"m","selection":"s","side":"back","price":"2","size":"1e3","status":"open","seq":0,"source_time":-1,"received_at":0}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var fast Event
+		if !fast.decodeCanonical([]byte(s)) {
+			return
+		}
+		var v eventJSON
+		if err := json.Unmarshal([]byte(s), &v); err != nil || v.Price.IsZero() {
+			t.Fatalf("fast path took %s, encoding/json says %v", s, err)
+		}
+		slow := Event{ID: v.ID, Provider: v.Provider, Market: v.Market, Selection: v.Selection, Side: v.Side,
+			Price: v.Price, Status: v.Status, Seq: v.Seq, SourceTime: fromUnixNano(v.SourceTime), ReceivedAt: fromUnixNano(v.ReceivedAt)}
+		if v.Size != nil {
+			slow.Size = decimal.NewNullDecimal(*v.Size)
+		}
+		if v.Line != nil {
+			slow.Line = decimal.NewNullDecimal(*v.Line)
+		}
+		if diff := cmp.Diff(slow, fast, eventCmp); diff != "" {
+			t.Fatalf("%s: (-encoding/json +fast):\n%s", s, diff)
+		}
+		if again := fast.AppendJSON(nil); !(&Event{}).decodeCanonical(again) {
+			t.Fatalf("the canonical encoding %s does not take the fast path", again)
+		}
+	})
+}
+
+func TestEventJSONFastPathTaken(t *testing.T) {
+	e := sampleEvent()
+	e.Selection = "home" // the sample's escapes take the general path
+	plain := e
+	plain.Size, plain.Line = decimal.NullDecimal{}, decimal.NullDecimal{}
+	for _, ev := range []Event{e, plain} {
+		if b := ev.AppendJSON(nil); !(&Event{}).decodeCanonical(b) {
+			t.Errorf("canonical encoding took the slow path: %s", b)
+		}
+	}
+	spaced := strings.Replace(string(e.AppendJSON(nil)), `,"market":`, `, "market": `, 1)
+	var got Event
+	if (&Event{}).decodeCanonical([]byte(spaced)) || got.UnmarshalJSON([]byte(spaced)) != nil || cmp.Diff(e, got, eventCmp) != "" {
+		t.Errorf("spaced encoding: fast path taken, or decoded wrong")
+	}
+}
+
+func BenchmarkEventUnmarshalJSON(b *testing.B) {
+	e := sampleEvent()
+	e.Selection = "home"
+	data := e.AppendJSON(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		var v Event
+		if err := v.UnmarshalJSON(data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -58,6 +58,26 @@ func (s *Scanner) Byte(c byte) bool {
 	return false
 }
 
+// Lit consumes s if the input continues with exactly s, white space and
+// all; a decoder matching a known layout checks a run of keys and
+// punctuation at once this way.
+func (s *Scanner) Lit(lit string) bool {
+	if end := s.pos + len(lit); end <= len(s.buf) && string(s.buf[s.pos:end]) == lit {
+		s.pos = end
+		return true
+	}
+	return false
+}
+
+// Next returns the next byte, white space included, without consuming it,
+// or 0 at the end.
+func (s *Scanner) Next() byte {
+	if s.pos < len(s.buf) {
+		return s.buf[s.pos]
+	}
+	return 0
+}
+
 // End reports whether only white space remains.
 func (s *Scanner) End() bool { return s.Peek() == 0 && s.pos == len(s.buf) }
 
