@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -73,10 +74,23 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
 	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
 	flag.IntVar(&o.streams, "streams", 6, "WebSocket connections to the feed, each its own ordered stream (and Kafka key)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to `file`")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "reference:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, o); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "reference:", err)
 		os.Exit(1)
 	}

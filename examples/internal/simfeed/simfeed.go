@@ -24,6 +24,7 @@ type Provider struct {
 	rate    int
 	markets int
 	sent    atomic.Int64
+	conns   atomic.Int64 // connections served so far
 }
 
 // Start serves a feed of rate messages per second over markets markets on a
@@ -82,7 +83,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	out := bufio.NewWriterSize(c.NetConn(), 256<<10)
-	rnd := rand.New(rand.NewPCG(1, 2))
+	// Each connection its own sequence: streams that sent the same messages at
+	// the same millisecond would be exact duplicates of each other.
+	rnd := rand.New(rand.NewPCG(1, 2+uint64(p.conns.Add(1)-1)))
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	var last, spare []byte
