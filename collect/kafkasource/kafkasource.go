@@ -107,7 +107,8 @@ type partition struct {
 // tracker follows one partition: the offsets delivered, in order, and which
 // of them are acknowledged.
 type tracker struct {
-	pending []int64 // delivered, oldest first, not yet committable
+	pending []int64 // delivered, oldest first; pending[head:] not yet committable
+	head    int     // a moving start, so that committing is not a copy of the rest
 	acked   map[int64]bool
 	epoch   int32
 }
@@ -158,7 +159,7 @@ func (s *Source) delivered(r *kgo.Record) {
 	defer s.mu.Unlock()
 	k := partition{r.Topic, r.Partition}
 	t := s.parts[k]
-	if t == nil || (len(t.pending) > 0 && r.Offset <= t.pending[len(t.pending)-1]) {
+	if t == nil || (len(t.pending) > t.head && r.Offset <= t.pending[len(t.pending)-1]) {
 		// New, or rewound: the partition was given back and is read again
 		// from its last commit. What was pending will be delivered again.
 		t = &tracker{acked: make(map[int64]bool)}
@@ -178,16 +179,20 @@ func (s *Source) ack(r *kgo.Record) {
 		return
 	}
 	t.acked[r.Offset] = true
-	n := 0
+	n := t.head
 	for n < len(t.pending) && t.acked[t.pending[n]] {
 		delete(t.acked, t.pending[n])
 		n++
 	}
-	if n == 0 {
+	if n == t.head {
 		return
 	}
 	mark := t.pending[n-1] + 1
-	t.pending = append(t.pending[:0], t.pending[n:]...)
+	t.head = n
+	if t.head > len(t.pending)/2 { // compact now and then: amortized, not per ack
+		t.pending = append(t.pending[:0], t.pending[t.head:]...)
+		t.head = 0
+	}
 	s.client.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{r.Topic: {r.Partition: {Epoch: t.epoch, Offset: mark}}})
 }
 
