@@ -102,12 +102,14 @@ for s in $sections; do
 		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
 			-table odds_p4 -duration "${secs}s" -rate 20000 -markets 600 | tail -4
 		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'P4 rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM odds_p4"
+		"$bench_work/reference" -kafka "$kafka" -stage audit
 		stop_kfake
 		echo "== P6: 125K msgs/s into PostgreSQL + Redis for ${secs}s"
 		kafka=$(start_kfake)
 		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
 			-table odds_p6 -duration "${secs}s" -rate 125000 -markets 1500 | tail -5
 		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'P6 rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM odds_p6"
+		"$bench_work/reference" -kafka "$kafka" -stage audit
 		stop_kfake
 		;;
 	scale)

@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -356,8 +357,7 @@ func audit(ctx context.Context, seeds kgo.Opt) error {
 	p, err := oddsflow.New(oddsflow.Config{
 		Source:     kafkasource.New(cl),
 		Normalizer: &reg,
-		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{}),
-		Sink:       counted,
+		Sink:       counted, // counts distinct IDs itself, with no window's bound
 		DeadLetter: &sink.Memory{},
 	})
 	if err != nil {
@@ -378,13 +378,31 @@ func audit(ctx context.Context, seeds kgo.Opt) error {
 		return err
 	}
 	s := p.Stats()
-	fmt.Printf("audit: odds.raw holds %d messages, %d unique events\n", s.Envelopes, s.Written)
+	fmt.Printf("audit: odds.raw holds %d messages, %d unique events\n", s.Envelopes, counted.count())
 	return nil
 }
 
-type countSink struct{ n atomic.Int64 }
+// countSink counts distinct event IDs exactly: the audit must not depend on
+// a window's bound.
+type countSink struct {
+	mu   sync.Mutex
+	seen map[odds.ID]struct{}
+}
 
 func (c *countSink) Write(_ context.Context, events []odds.Event) error {
-	c.n.Add(int64(len(events)))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = make(map[odds.ID]struct{})
+	}
+	for i := range events {
+		c.seen[events[i].ID] = struct{}{}
+	}
 	return nil
+}
+
+func (c *countSink) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
 }
