@@ -129,9 +129,8 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 // did; on false, e is unchanged and the general decoder decides.
 func (e *Event) decodeCanonical(b []byte) bool {
 	var (
-		s  jsonscan.Scanner
-		v  Event
-		ok bool
+		s jsonscan.Scanner
+		v Event
 	)
 	s.Reset(b)
 	// plain reads a string value with no escapes and valid UTF-8, the strings
@@ -165,7 +164,7 @@ func (e *Event) decodeCanonical(b []byte) bool {
 		return true
 	}
 	integer := func(key string) (int64, bool) {
-		if !s.Lit(key) || s.Next() == ' ' {
+		if !s.Lit(key) {
 			return 0, false
 		}
 		n, _, err := s.Int()
@@ -176,8 +175,11 @@ func (e *Event) decodeCanonical(b []byte) bool {
 		!dec(`,"size":`, &v.Size) || !dec(`,"line":`, &v.Line) || !text(`,"status":`, &v.Status) {
 		return false
 	}
-	seq, ok := integer(`,"seq":`)
-	if !ok || seq < 0 {
+	if !s.Lit(`,"seq":`) || s.Next() == '-' { // encoding/json refuses even -0 for a uint64
+		return false
+	}
+	seq, _, err := s.Int()
+	if err != nil || seq < 0 {
 		return false
 	}
 	v.Seq = uint64(seq)

@@ -92,6 +92,7 @@ func FuzzEventJSONFast(f *testing.F) {
 	e.Size, e.Line = decimal.NullDecimal{}, decimal.NullDecimal{}
 	f.Add(string(e.AppendJSON(nil)))
 	f.Add(`{"id":"00000000000000000000000000000000","provider":"p","market":"m","selection":"s","side":"back","price":"2","size":"1e3","status":"open","seq":0,"source_time":-1,"received_at":0}`)
+	f.Add(`{"id":"00000000000000000000000000000000","provider":"p","market":"m","selection":"s","side":"back","price":"2","status":"open","seq":-0,"source_time":-0,"received_at":0}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		var fast Event
 		if !fast.decodeCanonical([]byte(s)) {
