@@ -148,3 +148,32 @@ func BenchmarkEventUnmarshalJSON(b *testing.B) {
 		}
 	}
 }
+
+// appendDecimal writes what decimal's String writes.
+func FuzzAppendDecimal(f *testing.F) {
+	for _, seed := range []struct {
+		c   int64
+		exp int32
+	}{{0, 0}, {0, -3}, {0, 4}, {-5, 2}, {150, -2}, {-35, -1}, {7, -5}, {100, -2}, {-9223372036854775808, -3}, {999999999999999999, -40}} {
+		f.Add(seed.c, seed.exp)
+	}
+	f.Fuzz(func(t *testing.T, c int64, exp int32) {
+		if exp > 60 || exp < -60 {
+			return
+		}
+		d := decimal.New(c, exp)
+		if got, want := string(appendDecimal([]byte("x"), d)), "x"+d.String(); got != want {
+			t.Fatalf("New(%d, %d): %q, want %q", c, exp, got, want)
+		}
+	})
+}
+
+func BenchmarkEventAppendJSON(b *testing.B) {
+	e := sampleEvent()
+	e.Selection = "home"
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = e.AppendJSON(buf[:0])
+	}
+}
