@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oddsflow/oddsflow/internal/byshard"
 	"github.com/oddsflow/oddsflow/odds"
 )
 
@@ -162,9 +163,8 @@ func (w *Window) Dedupe(_ context.Context, batch []odds.Event) ([]odds.Event, er
 	return batch[:kept], nil
 }
 
-// chunk is how many events Dedupe groups by shard at a time, so that an index
-// into a chunk fits a byte.
-const chunk = 256
+// chunk is how many events Dedupe groups by shard at a time.
+const chunk = byshard.Max
 
 // check sets dup[i] to whether c[i] was seen, for up to chunk events.
 func (w *Window) check(c []odds.Event, dup []bool) {
@@ -174,24 +174,14 @@ func (w *Window) check(c []odds.Event, dup []bool) {
 		}
 		return
 	}
-	// A counting sort of the chunk's indexes by shard, keeping their order.
-	var first [chunk + 1]uint16 // shard k's events are order[first[k]:first[k+1]]
-	var shardOf, order [chunk]uint8
+	var shardOf [chunk]uint8
 	for i := range c {
-		k := c[i].ID.Hi & w.mask
-		shardOf[i] = uint8(k)
-		first[k+1]++
+		shardOf[i] = uint8(c[i].ID.Hi & w.mask)
 	}
-	for k := 1; k <= len(w.shards); k++ {
-		first[k] += first[k-1]
-	}
-	next := first
-	for i := range c {
-		order[next[shardOf[i]]] = uint8(i)
-		next[shardOf[i]]++
-	}
+	var g byshard.Grouping
+	g.Group(shardOf[:len(c)], len(w.shards))
 	for k := range w.shards {
-		group := order[first[k]:first[k+1]]
+		group := g.Shard(k)
 		if len(group) == 0 {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oddsflow/oddsflow/internal/byshard"
 	"github.com/oddsflow/oddsflow/odds"
 )
 
@@ -83,9 +84,8 @@ func (s *Sequencer) Admit(e *odds.Event) bool {
 
 func (s *Sequencer) shard(k odds.ID) *seqShard { return &s.shards[k.Hi>>60] } // the table uses Lo
 
-// filterChunk bounds the events Filter decides at a time; an index into a
-// chunk fits a byte.
-const filterChunk = 256
+// filterChunk bounds the events Filter decides at a time.
+const filterChunk = byshard.Max
 
 // Filter keeps the events of batch that Admit, called on each in order,
 // would admit, in their order, reusing batch's array. It returns them and
@@ -93,31 +93,22 @@ const filterChunk = 256
 // shard by shard gives the same result as deciding it in order.
 func (s *Sequencer) Filter(batch []odds.Event) (kept []odds.Event, late int) {
 	var (
-		keys  [filterChunk]odds.ID
-		at    [filterChunk]position
-		ok    [filterChunk]bool
-		first [seqShards + 1]uint16 // shard j's events are order[first[j]:first[j+1]]
-		order [filterChunk]uint8
+		keys    [filterChunk]odds.ID
+		at      [filterChunk]position
+		ok      [filterChunk]bool
+		shardOf [filterChunk]uint8
+		g       byshard.Grouping
 	)
 	n := 0
 	for start := 0; start < len(batch); start += filterChunk {
 		c := batch[start:min(start+filterChunk, len(batch))]
-		first = [seqShards + 1]uint16{}
 		for i := range c { // hashing needs no lock
 			keys[i], at[i] = selection(&c[i]), positionOf(&c[i])
-			first[keys[i].Hi>>60+1]++
+			shardOf[i] = uint8(keys[i].Hi >> 60)
 		}
-		for j := 1; j <= seqShards; j++ {
-			first[j] += first[j-1]
-		}
-		next := first
-		for i := range c {
-			j := keys[i].Hi >> 60
-			order[next[j]] = uint8(i)
-			next[j]++
-		}
+		g.Group(shardOf[:len(c)], seqShards)
 		for j := range s.shards {
-			group := order[first[j]:first[j+1]]
+			group := g.Shard(j)
 			if len(group) == 0 {
 				continue
 			}
