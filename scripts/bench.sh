@@ -37,6 +37,20 @@ start_kfake() { # prints the broker address; the cluster dies with this script
 }
 stop_kfake() { kill "$(cat "$bench_work/kfake.pid")" 2>/dev/null || true; }
 
+# reference_run NAME SECONDS RATE MARKETS LINES: the whole reference chain on a fresh kfake
+# cluster, the last LINES lines of its report, the rows stored, and an exact audit of the
+# unique events it had to store.
+reference_run() {
+	local name=$1 secs=$2 rate=$3 markets=$4 lines=$5 table kafka
+	table=odds_$(tr '[:upper:]' '[:lower:]' <<<"$name")
+	kafka=$(start_kfake)
+	"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
+		-table "$table" -duration "${secs}s" -rate "$rate" -markets "$markets" | tail -"$lines"
+	psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT '$name rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM $table"
+	"$bench_work/reference" -kafka "$kafka" -stage audit
+	stop_kfake
+}
+
 for s in $sections; do
 	case $s in
 	odds)
@@ -98,19 +112,9 @@ for s in $sections; do
 		echo "== P5: in-process (memory sink) at 200K msgs/s for 20s"
 		"$bench_work/quickstart" -duration 20s -rate 200000 -markets 600 -out "" | tail -14
 		echo "== P4: WebSocket frame to PostgreSQL commit at 20K msgs/s for ${secs}s"
-		kafka=$(start_kfake)
-		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
-			-table odds_p4 -duration "${secs}s" -rate 20000 -markets 600 | tail -4
-		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'P4 rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM odds_p4"
-		"$bench_work/reference" -kafka "$kafka" -stage audit
-		stop_kfake
+		reference_run P4 "$secs" 20000 600 4
 		echo "== P6: 125K msgs/s into PostgreSQL + Redis for ${secs}s"
-		kafka=$(start_kfake)
-		"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
-			-table odds_p6 -duration "${secs}s" -rate 125000 -markets 1500 | tail -5
-		psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT 'P6 rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM odds_p6"
-		"$bench_work/reference" -kafka "$kafka" -stage audit
-		stop_kfake
+		reference_run P6 "$secs" 125000 1500 5
 		;;
 	scale)
 		need_servers

@@ -85,7 +85,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	out := bufio.NewWriterSize(c.NetConn(), 256<<10)
 	// Each connection its own sequence: streams that sent the same messages at
 	// the same millisecond would be exact duplicates of each other.
-	rnd := rand.New(rand.NewPCG(1, 2+uint64(p.conns.Add(1)-1)))
+	rnd := rand.New(rand.NewPCG(1, 1+uint64(p.conns.Add(1))))
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	var last, spare []byte
