@@ -219,9 +219,9 @@ func TestWebSocketFaults(t *testing.T) {
 	}
 }
 
-// A provider that numbers messages but cannot resume: the gap is reported
-// on the envelope and through the hook.
-func TestWebSocketGap(t *testing.T) {
+// serveMessages serves a WebSocket that sends msgs as messages of type typ
+// to each connection, then waits for the client to go, and returns its URL.
+func serveMessages(t *testing.T, typ int, msgs [][]byte) string {
 	up := websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -229,14 +229,24 @@ func TestWebSocketGap(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		for _, seq := range []int{1, 2, 5, 6} {
-			c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"seq":%d}`, seq)))
+		for _, m := range msgs {
+			c.WriteMessage(typ, m)
 		}
 		c.ReadMessage()
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// A provider that numbers messages but cannot resume: the gap is reported
+// on the envelope and through the hook.
+func TestWebSocketGap(t *testing.T) {
+	var msgs [][]byte
+	for _, seq := range []int{1, 2, 5, 6} {
+		msgs = append(msgs, []byte(fmt.Sprintf(`{"seq":%d}`, seq)))
+	}
 	var hooked uint64
-	ws := NewWebSocket(WebSocketConfig{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Position: seqOf,
+	ws := NewWebSocket(WebSocketConfig{URL: serveMessages(t, websocket.TextMessage, msgs), Position: seqOf,
 		Hooks: Hooks{Gap: func(_ string, missing, seq uint64) { hooked = missing*100 + seq }}})
 	defer ws.Close()
 	var gaps []uint64
@@ -314,20 +324,7 @@ func TestWebSocketPayloadsAreSeparate(t *testing.T) {
 		size := []int{0, 1, 300, slabSize - 100, slabSize + 7, 3 * slabSize}[i%6]
 		sent = append(sent, bytes.Repeat([]byte{byte('a' + i%26)}, size))
 	}
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for _, m := range sent {
-			c.WriteMessage(websocket.BinaryMessage, m)
-		}
-		c.ReadMessage()
-	}))
-	defer srv.Close()
-	ws := NewWebSocket(WebSocketConfig{URL: "ws" + strings.TrimPrefix(srv.URL, "http")})
+	ws := NewWebSocket(WebSocketConfig{URL: serveMessages(t, websocket.BinaryMessage, sent)})
 	defer ws.Close()
 	var got [][]byte
 	for range sent {
