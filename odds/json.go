@@ -184,9 +184,8 @@ func (e *Event) decodeCanonical(b []byte) bool {
 		if !s.Lit(key) || s.Next() != '"' {
 			return nil, false
 		}
-		start := s.Pos()
-		t, err := s.String()
-		return t, err == nil && s.Pos()-start == len(t)+2 && utf8.Valid(t)
+		t, err := s.RawString()
+		return t, err == nil && utf8.Valid(t)
 	}
 	text := func(key string, u interface{ UnmarshalText([]byte) error }) bool {
 		t, ok := plain(key)

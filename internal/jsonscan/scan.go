@@ -144,6 +144,25 @@ func (s *Scanner) String() ([]byte, error) {
 	return buf[start:i], nil
 }
 
+// RawString reads a string that holds no escapes and returns its content,
+// which aliases the input, so it outlives later String calls. A string with
+// an escape is ErrSyntax, as is a control character.
+func (s *Scanner) RawString() ([]byte, error) {
+	if !s.Byte('"') {
+		return nil, ErrSyntax
+	}
+	start, buf := s.pos, s.buf
+	i := start
+	for i < len(buf) && plain[buf[i]] {
+		i++
+	}
+	if i == len(buf) || buf[i] != '"' {
+		return nil, ErrSyntax
+	}
+	s.pos = i + 1
+	return buf[start:i], nil
+}
+
 // plain marks the bytes a string holds as they are: not a quote, a
 // backslash or a control character.
 var plain = func() (t [256]bool) {

@@ -61,3 +61,26 @@ func FuzzSkip(f *testing.F) {
 		}
 	})
 }
+
+// RawString takes strings without escapes or control characters, as they
+// are in the input, and refuses the rest.
+func TestRawString(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{`"abc"`, "abc", true}, {` "é x"`, "é x", true}, {`""`, "", true},
+		{`"a\"b"`, "", false}, {`"a\/b"`, "", false}, {"\"a\nb\"", "", false}, {`"abc`, "", false}, {`abc`, "", false},
+	} {
+		var s Scanner
+		b := []byte(c.in)
+		s.Reset(b)
+		got, err := s.RawString()
+		if (err == nil) != c.ok || string(got) != c.want {
+			t.Errorf("RawString(%s) = %q, %v", c.in, got, err)
+		}
+		if err == nil && len(got) > 0 && &got[0] != &b[len(b)-1-len(got)] {
+			t.Errorf("RawString(%s) copied its result", c.in)
+		}
+	}
+}

@@ -259,12 +259,8 @@ func (o *Outcomes) readOutcomes(s *jsonscan.Scanner, outs []rawOutcome) ([]rawOu
 func scalar(s *jsonscan.Scanner) (raw []byte, isString bool, err error) {
 	switch s.Peek() {
 	case '"':
-		start := s.Pos()
-		v, err := s.String()
-		if err != nil || s.Pos()-start != len(v)+2 {
-			return nil, false, jsonscan.ErrSyntax // escaped: not a price or line
-		}
-		return v, true, nil
+		v, err := s.RawString() // an escaped price or line is no price or line
+		return v, err == nil, err
 	case 'n':
 		if s.Null() {
 			return nil, false, nil
