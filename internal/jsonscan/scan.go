@@ -129,10 +129,7 @@ func (s *Scanner) String() ([]byte, error) {
 		return nil, ErrSyntax
 	}
 	start, buf := s.pos, s.buf
-	i := start
-	for i < len(buf) && plain[buf[i]] {
-		i++
-	}
+	i := PlainEnd(buf, start)
 	s.pos = i
 	switch {
 	case i == len(buf) || buf[i] < 0x20:
@@ -152,10 +149,7 @@ func (s *Scanner) RawString() ([]byte, error) {
 		return nil, ErrSyntax
 	}
 	start, buf := s.pos, s.buf
-	i := start
-	for i < len(buf) && plain[buf[i]] {
-		i++
-	}
+	i := PlainEnd(buf, start)
 	if i == len(buf) || buf[i] != '"' {
 		return nil, ErrSyntax
 	}
@@ -285,34 +279,19 @@ func (s *Scanner) Number() ([]byte, error) {
 
 func (s *Scanner) digits() bool {
 	start := s.pos
-	for s.pos < len(s.buf) && s.buf[s.pos] >= '0' && s.buf[s.pos] <= '9' {
-		s.pos++
-	}
+	s.pos = DigitsEnd(s.buf, start)
 	return s.pos > start
 }
 
 // Int reads a number that must be an integer in int64 range.
 func (s *Scanner) Int() (int64, []byte, error) {
 	s.ws()
-	// Fast path: up to 18 plain digits, parsed while scanning.
-	i, buf := s.pos, s.buf
-	neg := i < len(buf) && buf[i] == '-'
-	if neg {
-		i++
-	}
-	start, v := i, int64(0)
-	for i < len(buf) && i-start < 18 && buf[i] >= '0' && buf[i] <= '9' {
-		v = v*10 + int64(buf[i]-'0')
-		i++
-	}
-	if i > start && i < len(buf) && i-start < 18 && !(buf[start] == '0' && i-start > 1) {
-		switch buf[i] {
+	// Fast path: plain digits, parsed while scanning.
+	if v, end, ok := IntAt(s.buf, s.pos); ok && end < len(s.buf) {
+		switch s.buf[end] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			raw := buf[s.pos:i]
-			s.pos = i
-			if neg {
-				v = -v
-			}
+			raw := s.buf[s.pos:end]
+			s.pos = end
 			return v, raw, nil
 		}
 	}
@@ -327,33 +306,40 @@ func (s *Scanner) Int() (int64, []byte, error) {
 	return v, raw, nil
 }
 
+// IntAt reads the optionally negative run of digits at b[i:] as a JSON
+// integer in int64 range (no leading zeros) and returns it and the index
+// after it; ok is false if there is none, or it is out of range.
+func IntAt(b []byte, i int) (v int64, end int, ok bool) {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	u, n := Digits(b, i)
+	if n == 0 || n > 19 || (n > 1 && b[i] == '0') {
+		return 0, i, false
+	}
+	if neg {
+		return -int64(u), i + n, u <= 1<<63
+	}
+	return int64(u), i + n, u <= 1<<63-1
+}
+
 // ParseInt parses an optionally negative run of decimal digits without
 // allocating; ok is false for anything else or on overflow.
 func ParseInt(b []byte) (int64, bool) {
 	neg := len(b) > 0 && b[0] == '-'
+	digits := b
 	if neg {
-		b = b[1:]
+		digits = b[1:]
 	}
-	if len(b) == 0 || len(b) > 19 {
+	u, n := Digits(digits, 0)
+	if n == 0 || n != len(digits) || n > 19 {
 		return 0, false
 	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
 	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
+		return -int64(u), u <= 1<<63
 	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
+	return int64(u), u <= 1<<63-1
 }
 
 // Literal reads true, false or null and returns it.

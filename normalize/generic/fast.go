@@ -1,5 +1,11 @@
 package generic
 
+import (
+	"encoding/binary"
+
+	"github.com/oddsflow/oddsflow/internal/jsonscan"
+)
+
 // decodeFast reads the outcome-list shape as the reference design's
 // producers write it: its keys in their usual order, compact or with single
 // spaces after ':' and ',', plain strings, American or decimal prices as
@@ -12,15 +18,15 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	c := cursor{b: b}
 	var m message
 	var ok bool
-	if !c.lit(`{"provider":`) {
+	if !c.lit(&litProvider) {
 		return m, nil, false
 	}
 	var v []byte
-	if v, ok = c.str(); !ok || !c.lit(`,"market_id":`) {
+	if v, ok = c.str(); !ok || !c.lit(&litMarket) {
 		return m, nil, false
 	}
 	m.provider = o.in.string(v)
-	if v, ok = c.str(); !ok || !c.lit(`,"timestamp":`) {
+	if v, ok = c.str(); !ok || !c.lit(&litTimestamp) {
 		return m, nil, false
 	}
 	m.market = o.in.string(v)
@@ -28,22 +34,22 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 		return m, nil, false
 	}
 	m.hasTS = true
-	if c.lit(`,"received_at":`) {
+	if c.lit(&litReceivedAt) {
 		if m.recv, ok = c.int(); !ok {
 			return m, nil, false
 		}
 		m.hasRecv = true
 	}
-	if !c.lit(`,"outcomes":`) || !c.byte('[') {
+	if !c.lit(&litOutcomes) || !c.byte('[') {
 		return m, nil, false
 	}
 	m.hasO = true
 	for more := !c.byte(']'); more; {
 		var out rawOutcome
-		if !c.lit(`{"name":`) {
+		if !c.lit(&litName) {
 			return m, nil, false
 		}
-		if v, ok = c.str(); !ok || !c.lit(`,"price":`) {
+		if v, ok = c.str(); !ok || !c.lit(&litPrice) {
 			return m, nil, false
 		}
 		out.name, out.nameSeen = o.in.string(v), true
@@ -51,7 +57,7 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 			return m, nil, false
 		}
 		out.priceSeen = true
-		if c.lit(`,"line":`) {
+		if c.lit(&litLine) {
 			if out.line, ok = c.num(); !ok {
 				return m, nil, false
 			}
@@ -74,21 +80,68 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	return m, outs, true
 }
 
-// cursor matches a payload against the expected layout.
+// cursor matches a payload against the expected layout. It reads strings
+// and numbers with jsonscan's word-at-a-time helpers.
 type cursor struct {
 	b []byte
 	i int
 }
 
-// lit consumes s, in which ": " and ", " may stand for ":" and ",".
-func (c *cursor) lit(s string) bool {
-	if end := c.i + len(s); end <= len(c.b) && string(c.b[c.i:end]) == s { // compact
-		c.i = end
-		if last := s[len(s)-1]; (last == ':' || last == ',') && end < len(c.b) && c.b[end] == ' ' {
-			c.i++
-		}
-		return true
+// literal is a run of up to 16 bytes of expected text, such as
+// `,"market_id":`, kept as two masked little-endian words so that matching
+// it is two loads and two comparisons.
+type literal struct {
+	lo, hi, loMask, hiMask uint64
+	s                      string
+}
+
+func newLiteral(s string) literal {
+	if len(s) > 16 {
+		panic("generic: literal longer than 16 bytes: " + s)
 	}
+	var b [16]byte
+	copy(b[:], s)
+	l := literal{lo: binary.LittleEndian.Uint64(b[:]), hi: binary.LittleEndian.Uint64(b[8:]), s: s}
+	for i := range s {
+		if i < 8 {
+			l.loMask |= 0xff << (8 * i)
+		} else {
+			l.hiMask |= 0xff << (8 * (i - 8))
+		}
+	}
+	return l
+}
+
+// The literals of the outcome-list layout.
+var (
+	litProvider   = newLiteral(`{"provider":`)
+	litMarket     = newLiteral(`,"market_id":`)
+	litTimestamp  = newLiteral(`,"timestamp":`)
+	litReceivedAt = newLiteral(`,"received_at":`)
+	litOutcomes   = newLiteral(`,"outcomes":`)
+	litName       = newLiteral(`{"name":`)
+	litPrice      = newLiteral(`,"price":`)
+	litLine       = newLiteral(`,"line":`)
+)
+
+// lit consumes l, in which ", " and ": " may stand for "," and ":" (a space
+// after the literal is left to the value's reader).
+func (c *cursor) lit(l *literal) bool {
+	if len(c.b)-c.i >= 16 {
+		lo, hi := binary.LittleEndian.Uint64(c.b[c.i:]), binary.LittleEndian.Uint64(c.b[c.i+8:])
+		if lo&l.loMask == l.lo && hi&l.hiMask == l.hi {
+			c.i += len(l.s)
+			return true
+		}
+	}
+	return c.spacedLit(l.s)
+}
+
+// spacedLit is lit's slow path, kept out of line so that lit inlines.
+//
+//go:noinline
+func (c *cursor) spacedLit(s string) bool {
+	c.space()
 	i := c.i
 	for j := 0; j < len(s); j++ {
 		if i >= len(c.b) || c.b[i] != s[j] {
@@ -103,79 +156,65 @@ func (c *cursor) lit(s string) bool {
 	return true
 }
 
-// byte consumes ch and one space after it.
+// byte consumes ch, after one space.
 func (c *cursor) byte(ch byte) bool {
+	c.space()
 	if c.i >= len(c.b) || c.b[c.i] != ch {
 		return false
 	}
 	c.i++
+	return true
+}
+
+// space consumes one space, which may precede a value.
+func (c *cursor) space() {
 	if c.i < len(c.b) && c.b[c.i] == ' ' {
 		c.i++
 	}
-	return true
 }
 
 // str consumes a string without escapes or control characters.
 func (c *cursor) str() ([]byte, bool) {
+	c.space()
 	if c.i >= len(c.b) || c.b[c.i] != '"' {
 		return nil, false
 	}
 	start := c.i + 1
-	for i := start; i < len(c.b); i++ {
-		switch ch := c.b[i]; {
-		case ch == '"':
-			c.i = i + 1
-			return c.b[start:i], true
-		case ch == '\\' || ch < 0x20:
-			return nil, false
-		}
+	end := jsonscan.PlainEnd(c.b, start)
+	if end == len(c.b) || c.b[end] != '"' {
+		return nil, false
 	}
-	return nil, false
+	c.i = end + 1
+	return c.b[start:end], true
 }
 
 // int consumes an integer in int64 range.
 func (c *cursor) int() (int64, bool) {
-	i, neg := c.i, false
-	if i < len(c.b) && c.b[i] == '-' {
-		neg = true
-		i++
+	c.space()
+	v, end, ok := jsonscan.IntAt(c.b, c.i)
+	if ok {
+		c.i = end
 	}
-	start := i
-	var v uint64
-	for ; i < len(c.b) && c.b[i] >= '0' && c.b[i] <= '9'; i++ {
-		v = v*10 + uint64(c.b[i]-'0')
-	}
-	// 19 digits cannot overflow a uint64; the int64 bound is checked below.
-	if n := i - start; n == 0 || n > 19 || (n > 1 && c.b[start] == '0') {
-		return 0, false
-	}
-	c.i = i
-	if neg {
-		return -int64(v), v <= 1<<63
-	}
-	return int64(v), v <= 1<<63-1
+	return v, ok
 }
 
 // num consumes a JSON number without an exponent.
 func (c *cursor) num() ([]byte, bool) {
+	c.space()
 	i := c.i
 	if i < len(c.b) && c.b[i] == '-' {
 		i++
 	}
-	start := i
-	for ; i < len(c.b) && c.b[i] >= '0' && c.b[i] <= '9'; i++ {
-	}
-	if n := i - start; n == 0 || (n > 1 && c.b[start] == '0') {
+	end := jsonscan.DigitsEnd(c.b, i)
+	if end == i || (end-i > 1 && c.b[i] == '0') {
 		return nil, false
 	}
+	i = end
 	if i < len(c.b) && c.b[i] == '.' {
-		i++
-		frac := i
-		for ; i < len(c.b) && c.b[i] >= '0' && c.b[i] <= '9'; i++ {
-		}
-		if i == frac {
+		if end = jsonscan.DigitsEnd(c.b, i+1); end == i+1 {
 			return nil, false
 		}
+		i = end
 	}
 	if i < len(c.b) && (c.b[i] == 'e' || c.b[i] == 'E') {
 		return nil, false
