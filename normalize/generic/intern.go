@@ -1,7 +1,9 @@
 package generic
 
 import (
-	"hash/maphash"
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -22,7 +24,7 @@ type interner struct {
 func newInterner(max int) *interner {
 	in := &interner{}
 	in.str.max, in.lines.max, in.prices.max = max, max, max
-	in.str.seed = maphash.MakeSeed()
+	in.str.seed = [2]uint64{rand.Uint64(), rand.Uint64()} // unknown to a feed that would collide keys
 	in.lines.seed, in.prices.seed = in.str.seed, in.str.seed
 	return in
 }
@@ -67,9 +69,15 @@ func (in *interner) price(raw []byte, parse func(string) (odds.Price, error)) (o
 // atomic pointers to immutable entries, probed linearly. Stores take a lock
 // and grow the array by publishing a copy, so a reader holding the old one
 // only misses what was just added, and then stores it again, harmlessly.
+//
+// The keys a feed repeats (providers, market IDs, selection names, prices,
+// lines) are short, so a key of up to 24 bytes is also kept as three words:
+// a lookup loads it as words, hashes them with two multiplications and
+// compares them in registers, where a general string hash and memory
+// comparison would cost several times as much.
 type table[V any] struct {
 	slots atomic.Pointer[[]atomic.Pointer[entry[V]]]
-	seed  maphash.Seed
+	seed  [2]uint64
 	full  atomic.Bool // no more stores, so they need not lock
 	mu    sync.Mutex
 	n     int // entries stored
@@ -78,21 +86,87 @@ type table[V any] struct {
 
 type entry[V any] struct {
 	hash uint64
+	w    keyWords // the key's words if it is short, else zero
 	key  string
 	val  V
+}
+
+// keyWords holds a key of up to 24 bytes, little-endian, zero-padded. It
+// is a struct, not an array, so that it travels in registers.
+type keyWords struct{ a, b, c uint64 }
+
+const maxWordKey = 24
+
+// wordsOf returns the words of a key of up to 24 bytes. It reads only
+// within k, with overlapping loads rather than a byte loop.
+func wordsOf(k []byte) keyWords {
+	switch n := len(k); {
+	case n > 16:
+		return keyWords{le64(k), le64(k[8:]), tail(k[16:])}
+	case n > 8:
+		return keyWords{le64(k), tail(k[8:]), 0}
+	default:
+		return keyWords{tail(k), 0, 0}
+	}
+}
+
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// tail returns the last 1 to 8 bytes of a key (k[len-8:] may reach back
+// into the key, so a load can end exactly at its end), or 0 if k is empty.
+func tail(k []byte) uint64 {
+	switch n := len(k); {
+	case n >= 8:
+		return le64(k[n-8:])
+	case n >= 4: // two loads of 4 that overlap on equal bytes
+		return uint64(binary.LittleEndian.Uint32(k)) | uint64(binary.LittleEndian.Uint32(k[n-4:]))<<(8*(n-4))
+	default:
+		var w uint64
+		for i, c := range k {
+			w |= uint64(c) << (8 * i)
+		}
+		return w
+	}
+}
+
+// hashKey returns the hash of k and, for a short key, its words.
+func hashKey(seed [2]uint64, k []byte) (uint64, keyWords) {
+	if len(k) > maxWordKey {
+		return wyhash(seed, k), keyWords{}
+	}
+	w := wordsOf(k)
+	return mix(w.a^seed[0]^uint64(len(k)), w.b^seed[1]) ^ mix(w.c^seed[1], seed[0]), w
+}
+
+// wyhash hashes a long key a word at a time.
+func wyhash(seed [2]uint64, k []byte) uint64 {
+	h := seed[0] ^ uint64(len(k))
+	for ; len(k) >= 8; k = k[8:] {
+		h = mix(h^binary.LittleEndian.Uint64(k), seed[1])
+	}
+	var last uint64
+	for i, c := range k {
+		last |= uint64(c) << (8 * i)
+	}
+	return mix(h^last, seed[1]^0xe7037ed1a0b428db)
+}
+
+func mix(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x, y)
+	return hi ^ lo
 }
 
 func (t *table[V]) load(k []byte) (V, bool) {
 	if p := t.slots.Load(); p != nil {
 		slots := *p
-		h := maphash.Bytes(t.seed, k)
+		h, w := hashKey(t.seed, k)
 		mask := uint64(len(slots) - 1)
 		for i := h & mask; ; i = (i + 1) & mask {
 			e := slots[i].Load()
 			if e == nil {
 				break
 			}
-			if e.hash == h && e.key == string(k) {
+			if e.hash == h && e.w == w && len(e.key) == len(k) && (len(k) <= maxWordKey || e.key == string(k)) {
 				return e.val, true
 			}
 		}
@@ -125,7 +199,8 @@ func (t *table[V]) store(k string, v V) {
 		slots = grown
 		t.slots.Store(&slots)
 	}
-	if place(slots, &entry[V]{hash: maphash.String(t.seed, k), key: k, val: v}) {
+	h, w := hashKey(t.seed, []byte(k))
+	if place(slots, &entry[V]{hash: h, w: w, key: k, val: v}) {
 		t.n++
 	}
 }

@@ -2,6 +2,7 @@ package generic
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -43,5 +44,31 @@ func TestTableConcurrent(t *testing.T) {
 	}
 	if got := in.string([]byte("new")); got != "new" {
 		t.Fatalf("a full table's string = %q", got)
+	}
+}
+
+// wordsOf's overlapping loads must give what a byte loop gives, at every
+// length, and keys that differ only by trailing zero bytes must stay apart.
+func TestWordsOf(t *testing.T) {
+	b := []byte("\x00abcdefghijklmnopqrstuvwxyz0123")
+	for n := 0; n <= maxWordKey; n++ {
+		k := b[1 : 1+n]
+		var words [3]uint64
+		for i, c := range k {
+			words[i/8] |= uint64(c) << (8 * (i % 8))
+		}
+		want := keyWords{words[0], words[1], words[2]}
+		if got := wordsOf(k); got != want {
+			t.Errorf("wordsOf(%q) = %x, want %x", k, got, want)
+		}
+	}
+	in := newInterner(100)
+	for _, k := range []string{"a", "a\x00", "a\x00\x00\x00\x00\x00\x00\x00\x00", "", "\x00"} {
+		in.string([]byte(k))
+	}
+	for _, k := range []string{"a", "a\x00", "a\x00\x00\x00\x00\x00\x00\x00\x00", "", "\x00", strings.Repeat("long key ", 5)} {
+		if got := in.string([]byte(k)); got != k {
+			t.Errorf("string(%q) = %q", k, got)
+		}
 	}
 }
