@@ -279,7 +279,7 @@ func TestWindowSpillsAndReindexes(t *testing.T) {
 		if n%3 == 0 {
 			return id(n)
 		}
-		return odds.ID{Hi: n, Lo: n<<40 | 7} // all in one home bucket
+		return odds.ID{Hi: n, Lo: n<<40 | 7} // tag bits 1-7 are 0: all in bucket 0 of 64
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	var fifo []uint64
@@ -304,6 +304,92 @@ func TestWindowSpillsAndReindexes(t *testing.T) {
 	}
 	if st := w.Stats(); st.Keys != maxKeys || st.Evicted == 0 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// A window that grows from its smallest ring to its bound, through spilled
+// buckets, late events that re-add an ID (leaving a dead ring entry), expiry
+// and eviction, must answer every check as a plain model of the documented
+// behaviour does.
+func TestWindowGrowsLikeModel(t *testing.T) {
+	const maxKeys = 1 << 13
+	window := time.Second
+	w := NewWindow(WindowConfig{Window: window, MaxKeys: maxKeys, Shards: 1})
+	key := func(n uint64) odds.ID {
+		if n%3 == 0 {
+			return odds.ID{Hi: n, Lo: n<<40 | 7} // spill until the table outgrows 128 buckets
+		}
+		return id(n)
+	}
+	type entry struct {
+		k    uint64
+		at   int64
+		dead bool
+	}
+	var (
+		ring []entry // from the oldest entry held
+		live = map[uint64]int{}
+		base int // ring[0]'s position
+		wm   int64
+	)
+	pop := func() {
+		if !ring[0].dead {
+			delete(live, ring[0].k)
+		}
+		ring, base = ring[1:], base+1
+	}
+	modelSeen := func(k uint64, at int64) bool {
+		if at > wm {
+			wm = at
+			for len(ring) > 0 && ring[0].at < wm-int64(window) {
+				pop()
+			}
+		}
+		if p, ok := live[k]; ok {
+			if d := at - ring[p-base].at; d <= int64(window) && d >= -int64(window) {
+				return true
+			}
+			ring[p-base].dead = true
+			delete(live, k)
+		}
+		if len(ring) == maxKeys {
+			for len(ring) > 0 && ring[0].dead {
+				pop()
+			}
+			if len(ring) == maxKeys {
+				pop()
+			}
+		}
+		ring = append(ring, entry{k: k, at: at})
+		live[k] = base + len(ring) - 1
+		return false
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	now := t0.UnixNano()
+	var next uint64
+	for i := range 60000 {
+		now += int64(r.IntN(150)) * int64(time.Microsecond)
+		k := next
+		if next > 0 && r.IntN(3) == 0 {
+			k = next - 1 - uint64(r.IntN(int(min(next, 3*maxKeys))))
+		} else {
+			next++
+		}
+		at := now
+		if r.IntN(50) == 0 {
+			at -= int64(r.IntN(3000)) * int64(time.Millisecond) // late, maybe past the window
+		}
+		want := modelSeen(k, at)
+		if got := w.Seen(key(k), time.Unix(0, at)); got != want {
+			t.Fatalf("step %d: id %d seen = %v, want %v", i, k, got, want)
+		}
+	}
+	st := w.Stats()
+	if len(w.shards[0].ring) != maxKeys || st.Evicted == 0 || st.Expired == 0 {
+		t.Errorf("ring %d, stats %+v: the run should grow to the bound, evict and expire", len(w.shards[0].ring), st)
+	}
+	if held := len(live); st.Keys != held {
+		t.Errorf("keys = %d, model holds %d", st.Keys, held)
 	}
 }
 
