@@ -92,33 +92,53 @@ func (h *Hasher) step(w uint64) {
 // AddString adds one field.
 func (h *Hasher) AddString(s string) {
 	n := len(s)
-	for len(s) >= 8 {
-		h.step(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
-		s = s[8:]
+	for i := 0; i+8 <= n; i += 8 {
+		h.step(le64(s[i:]))
 	}
-	var w uint64
-	for i := 0; i < len(s); i++ {
-		w |= uint64(s[i]) << (8 * i)
-	}
-	h.step(w)
+	h.step(lastWord(s))
 	h.endField(uint64(n))
 }
 
-// AddBytes adds one field; it hashes like AddString of the same bytes.
+// AddBytes adds one field.
 func (h *Hasher) AddBytes(b []byte) {
 	n := len(b)
-	for len(b) >= 8 {
-		h.step(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
-		b = b[8:]
+	for i := 0; i+8 <= n; i += 8 {
+		h.step(le64(b[i:]))
 	}
-	var w uint64
-	for i := 0; i < len(b); i++ {
-		w |= uint64(b[i]) << (8 * i)
-	}
-	h.step(w)
+	h.step(lastWord(b))
 	h.endField(uint64(n))
+}
+
+// lastWord returns the 0 to 7 bytes of s after its last full 8, as a
+// zero-padded little-endian word, in one or two loads instead of a byte loop.
+func lastWord[T string | []byte](s T) uint64 {
+	n := len(s)
+	switch r := n % 8; {
+	case r == 0:
+		return 0
+	case n >= 8: // the 8 bytes that end s, less those already absorbed
+		return le64(s[n-8:]) >> (64 - 8*r)
+	case n >= 4: // two loads of 4 that overlap on equal bytes
+		return le32(s) | le32(s[n-4:])<<(8*(n-4))
+	default:
+		var w uint64
+		for i := range n {
+			w |= uint64(s[i]) << (8 * i)
+		}
+		return w
+	}
+}
+
+// le64 and le32 read little-endian; the compiler makes each one load.
+func le64[T string | []byte](s T) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32[T string | []byte](s T) uint64 {
+	_ = s[3]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
 }
 
 // AddUint64 adds one integer field, such as a sequence or a time in nanoseconds.

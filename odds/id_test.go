@@ -120,3 +120,32 @@ func TestStatusAndSideText(t *testing.T) {
 		t.Errorf("side x error = %v", err)
 	}
 }
+
+// AddString and AddBytes read words with overlapping loads; at every length
+// they must hash what a byte-at-a-time reading of the field gives.
+func TestHasherFieldLengths(t *testing.T) {
+	text := "pinnacle|nfl-2026-00042:spreads|home|-110|3.5"
+	for n := 0; n <= len(text); n++ {
+		s := text[:n]
+		var want Hasher
+		for i := 0; i < n || i == 0; i += 8 {
+			var w uint64
+			for j := i; j < min(i+8, n); j++ {
+				w |= uint64(s[j]) << (8 * (j - i))
+			}
+			if i+8 <= n || n%8 != 0 || n == 0 {
+				want.step(w)
+			}
+		}
+		if n > 0 && n%8 == 0 {
+			want.step(0)
+		}
+		want.endField(uint64(n))
+		var a, b Hasher
+		a.AddString(s)
+		b.AddBytes([]byte(s))
+		if a.Sum() != want.Sum() || b.Sum() != want.Sum() {
+			t.Errorf("length %d: AddString %v, AddBytes %v, want %v", n, a.Sum(), b.Sum(), want.Sum())
+		}
+	}
+}
