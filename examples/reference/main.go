@@ -192,6 +192,8 @@ func run(ctx context.Context, o options) error {
 	if normalized != nil {
 		s := normalized.Stats()
 		fmt.Printf("normalizer: %d envelopes, %d events, %d written, %d duplicates, %d dead letters\n", s.Envelopes, s.Events, s.Written, s.Duplicates, s.DeadLetters)
+		l := s.Latency
+		fmt.Printf("latency, WebSocket frame to odds.normalized: p50 %v p90 %v p99 %v p99.9 %v max %v\n", l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
 	if stored != nil {
 		s := stored.Stats().Latency
