@@ -66,17 +66,18 @@ func (in *interner) price(raw []byte, parse func(string) (odds.Price, error)) (o
 
 // table is a read-mostly hash map from text to V, safe for concurrent use.
 // Lookups take no lock and allocate nothing: an open-addressing array of
-// atomic pointers to immutable entries, probed linearly. Stores take a lock
-// and grow the array by publishing a copy, so a reader holding the old one
-// only misses what was just added, and then stores it again, harmlessly.
+// slots, probed linearly, each written once. Stores take a lock and grow
+// the array by publishing a copy, so a reader holding the old one only
+// misses what was just added, and then stores it again, harmlessly.
 //
 // The keys a feed repeats (providers, market IDs, selection names, prices,
 // lines) are short, so a key of up to 24 bytes is also kept as three words:
 // a lookup loads it as words, hashes them with two multiplications and
-// compares them in registers, where a general string hash and memory
-// comparison would cost several times as much.
+// compares them in registers, in the one cache line of its slot, where a
+// general string hash, a pointer to an entry and a memory comparison would
+// cost several times as much.
 type table[V any] struct {
-	slots atomic.Pointer[[]atomic.Pointer[entry[V]]]
+	slots atomic.Pointer[[]slot[V]]
 	seed  [2]uint64
 	full  atomic.Bool // no more stores, so they need not lock
 	mu    sync.Mutex
@@ -84,9 +85,11 @@ type table[V any] struct {
 	max   int
 }
 
-type entry[V any] struct {
-	hash uint64
-	w    keyWords // the key's words if it is short, else zero
+// slot holds an entry in place. Its mark is written last and the slot never
+// changes after: a reader that loads a non-zero mark may read the rest.
+type slot[V any] struct {
+	mark atomic.Uint64 // the key's hash | 1, or 0 while empty
+	w    keyWords      // the key's words if it is short, else zero
 	key  string
 	val  V
 }
@@ -160,14 +163,16 @@ func (t *table[V]) load(k []byte) (V, bool) {
 	if p := t.slots.Load(); p != nil {
 		slots := *p
 		h, w := hashKey(t.seed, k)
+		h |= 1
 		mask := uint64(len(slots) - 1)
 		for i := h & mask; ; i = (i + 1) & mask {
-			e := slots[i].Load()
-			if e == nil {
+			sl := &slots[i]
+			m := sl.mark.Load()
+			if m == 0 {
 				break
 			}
-			if e.hash == h && e.w == w && len(e.key) == len(k) && (len(k) <= maxWordKey || e.key == string(k)) {
-				return e.val, true
+			if m == h && sl.w == w && len(sl.key) == len(k) && (len(k) <= maxWordKey || sl.key == string(k)) {
+				return sl.val, true
 			}
 		}
 	}
@@ -185,37 +190,39 @@ func (t *table[V]) store(k string, v V) {
 		t.full.Store(true)
 		return
 	}
-	var slots []atomic.Pointer[entry[V]]
+	var slots []slot[V]
 	if p := t.slots.Load(); p != nil {
 		slots = *p
 	}
-	if 2*(t.n+1) > len(slots) { // keep the array at most half full
-		grown := make([]atomic.Pointer[entry[V]], max(64, 2*len(slots)))
+	if 4*(t.n+1) > 3*len(slots) { // keep the array at most three quarters full
+		grown := make([]slot[V], max(64, 2*len(slots)))
 		for i := range slots {
-			if e := slots[i].Load(); e != nil {
-				place(grown, e)
+			if m := slots[i].mark.Load(); m != 0 {
+				place(grown, m, slots[i].w, slots[i].key, slots[i].val)
 			}
 		}
 		slots = grown
 		t.slots.Store(&slots)
 	}
 	h, w := hashKey(t.seed, []byte(k))
-	if place(slots, &entry[V]{hash: h, w: w, key: k, val: v}) {
+	if place(slots, h|1, w, k, v) {
 		t.n++
 	}
 }
 
-// place puts e in the first empty slot of its probe sequence, unless its key
-// is already there; it reports whether it did.
-func place[V any](slots []atomic.Pointer[entry[V]], e *entry[V]) bool {
+// place puts an entry in the first empty slot of its probe sequence, unless
+// its key is already there; it reports whether it did.
+func place[V any](slots []slot[V], mark uint64, w keyWords, k string, v V) bool {
 	mask := uint64(len(slots) - 1)
-	for i := e.hash & mask; ; i = (i + 1) & mask {
-		old := slots[i].Load()
-		if old == nil {
-			slots[i].Store(e)
+	for i := mark & mask; ; i = (i + 1) & mask {
+		sl := &slots[i]
+		m := sl.mark.Load()
+		if m == 0 {
+			sl.w, sl.key, sl.val = w, k, v
+			sl.mark.Store(mark) // last: publishes the slot
 			return true
 		}
-		if old.hash == e.hash && old.key == e.key {
+		if m == mark && sl.key == k {
 			return false
 		}
 	}
