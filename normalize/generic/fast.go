@@ -26,14 +26,18 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 		return m, nil, false
 	}
 	m.provider = o.in.string(v)
+	m.key.AddBytes(v)
 	if v, ok = c.str(); !ok || !c.lit(&litTimestamp) {
 		return m, nil, false
 	}
 	m.market = o.in.string(v)
+	m.key.AddBytes(v)
 	if m.ts, ok = c.int(); !ok {
 		return m, nil, false
 	}
 	m.hasTS = true
+	m.key.AddUint64(uint64(m.ts))
+	m.hashed = true
 	if c.lit(&litReceivedAt) {
 		if m.recv, ok = c.int(); !ok {
 			return m, nil, false

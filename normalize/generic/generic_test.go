@@ -208,6 +208,16 @@ func FuzzOutcomesFast(f *testing.F) {
 		if err != nil {
 			t.Fatalf("fast decoder accepted %q, general one says %v", b, err)
 		}
+		// The fast decoder hashes the shared fields from the payload; that
+		// must be what hashing the decoded strings gives.
+		var key odds.Hasher
+		key.AddString(general.provider)
+		key.AddString(general.market)
+		key.AddUint64(uint64(general.ts))
+		if !fast.hashed || fast.key != key {
+			t.Fatalf("%q: fast decoder's key %+v, want %+v", b, fast.key, key)
+		}
+		fast.key, fast.hashed = odds.Hasher{}, false
 		if !reflect.DeepEqual(fast, general) || !reflect.DeepEqual(fastOuts, generalOuts) {
 			t.Fatalf("%q:\nfast    %+v %+v\ngeneral %+v %+v", b, fast, fastOuts, general, generalOuts)
 		}

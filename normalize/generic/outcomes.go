@@ -77,6 +77,11 @@ type message struct {
 	provider, market     string
 	ts, recv             int64
 	hasTS, hasRecv, hasO bool
+	// key, when hashed, holds provider, market and ts, hashed by the fast
+	// decoder from the payload while it is in the cache (the interned
+	// strings' bytes may not be).
+	key    odds.Hasher
+	hashed bool
 }
 
 // rawOutcome holds one outcome's fields as slices of the payload until the
@@ -184,10 +189,12 @@ func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, env c
 	source := time.UnixMilli(m.ts).UTC()
 
 	// The fields every outcome shares are hashed once.
-	var h odds.Hasher
-	h.AddString(m.provider)
-	h.AddString(m.market)
-	h.AddUint64(uint64(m.ts))
+	h := m.key
+	if !m.hashed {
+		h.AddString(m.provider)
+		h.AddString(m.market)
+		h.AddUint64(uint64(m.ts))
+	}
 	var errs []error
 	for i := range outs {
 		out := &outs[i]
