@@ -7,8 +7,8 @@ import (
 )
 
 // decodeFast reads the outcome-list shape as the reference design's
-// producers write it: its keys in their usual order, compact or with single
-// spaces after ':' and ',', plain strings, American or decimal prices as
+// producers write it: its keys in their usual order, compact or with a
+// single space between tokens, plain strings, American or decimal prices as
 // numbers, and a line or not. It reports false at the first byte that does
 // not fit, and Normalize starts again with the general decoder, so this path
 // only ever agrees with it (FuzzOutcomesFast checks that) and is about
@@ -141,9 +141,8 @@ func (c *cursor) lit(l *literal) bool {
 	return c.spacedLit(l.s)
 }
 
-// spacedLit is lit's slow path, kept out of line so that lit inlines.
-//
-//go:noinline
+// spacedLit is lit's path for a literal near the end of the payload or
+// written with spaces: one before it, and one after each ':' and ','.
 func (c *cursor) spacedLit(s string) bool {
 	c.space()
 	i := c.i
@@ -160,7 +159,7 @@ func (c *cursor) spacedLit(s string) bool {
 	return true
 }
 
-// byte consumes ch, after one space.
+// byte consumes ch, after one optional space.
 func (c *cursor) byte(ch byte) bool {
 	c.space()
 	if c.i >= len(c.b) || c.b[c.i] != ch {
@@ -170,7 +169,7 @@ func (c *cursor) byte(ch byte) bool {
 	return true
 }
 
-// space consumes one space, which may precede a value.
+// space consumes one space, if there is one.
 func (c *cursor) space() {
 	if c.i < len(c.b) && c.b[c.i] == ' ' {
 		c.i++

@@ -115,8 +115,7 @@ func wordsOf(k []byte) keyWords {
 
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
-// tail returns the last 1 to 8 bytes of a key (k[len-8:] may reach back
-// into the key, so a load can end exactly at its end), or 0 if k is empty.
+// tail returns the 0 to 8 bytes of k as a zero-padded little-endian word.
 func tail(k []byte) uint64 {
 	switch n := len(k); {
 	case n >= 8:
