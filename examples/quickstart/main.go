@@ -167,13 +167,15 @@ type result struct {
 // market, selection and side, in memory. It keys them by a 128-bit hash of
 // those fields, as events are keyed by their ID: small keys that hash and
 // compare in a few instructions, where four fields would take a string hash
-// and three string comparisons.
+// and three string comparisons. The map holds an index into a slice of
+// events, not the 200-byte events themselves, so that it stays small.
 type hotCache struct {
 	mu     sync.Mutex
-	latest map[odds.ID]odds.Event
+	index  map[odds.ID]int
+	latest []odds.Event
 }
 
-func newHotCache() *hotCache { return &hotCache{latest: make(map[odds.ID]odds.Event)} }
+func newHotCache() *hotCache { return &hotCache{index: make(map[odds.ID]int)} }
 
 func (c *hotCache) Write(ctx context.Context, events []odds.Event) error {
 	c.mu.Lock()
@@ -185,7 +187,12 @@ func (c *hotCache) Write(ctx context.Context, events []odds.Event) error {
 		h.AddString(e.Market)
 		h.AddString(e.Selection)
 		h.AddUint64(uint64(e.Side))
-		c.latest[h.Sum()] = *e
+		if j, ok := c.index[h.Sum()]; ok {
+			c.latest[j] = *e
+		} else {
+			c.index[h.Sum()] = len(c.latest)
+			c.latest = append(c.latest, *e)
+		}
 	}
 	return nil
 }
@@ -193,5 +200,5 @@ func (c *hotCache) Write(ctx context.Context, events []odds.Event) error {
 func (c *hotCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.latest)
+	return len(c.index)
 }
