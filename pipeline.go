@@ -2,6 +2,7 @@ package oddsflow
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -48,10 +49,11 @@ type Config struct {
 	DeadLetter sink.DeadLetter
 
 	// Workers is how many normalizer workers run (default GOMAXPROCS).
-	// Envelopes are routed to a worker by a hash of their provider and
-	// schema, so one stream, and with it each of its markets, stays in
-	// order on one worker: a market's key is only known once normalized,
-	// and a stateful normalizer must see its stream in order anyway.
+	// Envelopes are routed to a worker by a hash of their provider, schema
+	// and stream (a Kafka partition, say), so one stream, and with it each
+	// of its markets, stays in order on one worker: a market's key is only
+	// known once normalized, and a stateful normalizer must see its stream
+	// in order anyway. Different streams run in parallel.
 	Workers int
 	// Buffer is each worker's queue of envelopes (default 1024).
 	Buffer int
@@ -191,6 +193,8 @@ func (p *Pipeline) read(ctx, gctx context.Context, queues []chan collect.Envelop
 		h.WriteString(env.Provider)
 		h.WriteByte(0)
 		h.WriteString(env.Schema)
+		h.WriteByte(0)
+		h.Write(binary.LittleEndian.AppendUint32(make([]byte, 0, 4), env.Stream))
 		q := queues[h.Sum64()%uint64(len(queues))]
 		select {
 		case q <- env:

@@ -130,6 +130,62 @@ func TestPipelineKeepsMarketOrder(t *testing.T) {
 	}
 }
 
+// Envelopes of one provider and schema on different streams (the
+// partitions of a Kafka topic) run on different workers: a stream that is
+// held up does not hold up the others, and each stream keeps its order.
+func TestPipelineRunsStreamsInParallel(t *testing.T) {
+	const streams = 24 // all on one worker of two by chance: 1 in 2^23
+	var envs []collect.Envelope
+	for i := range 20 * streams {
+		stream := uint32(i % streams)
+		envs = append(envs, collect.Envelope{Provider: "conn0", Stream: stream, ReceivedAt: t0,
+			Payload: fmt.Appendf(nil, `{"provider":"b","market_id":"s%d","timestamp":%d,"outcomes":[{"name":"home","price":-110}]}`,
+				stream, 1795000000000+int64(i))})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	release := make(chan struct{})
+	var released, gaveUp atomic.Bool
+	outcomes := generic.NewOutcomes(generic.Config{})
+	held := normalize.Func(func(dst []odds.Event, env collect.Envelope) ([]odds.Event, error) {
+		if env.Stream == 0 {
+			select { // until another stream's events are written, or the test gives up
+			case <-release:
+			case <-ctx.Done():
+				gaveUp.Store(true)
+			}
+		}
+		return outcomes.Normalize(dst, env)
+	})
+	store := &sink.Memory{}
+	written := sink.Func(func(ctx context.Context, events []odds.Event) error {
+		for _, e := range events {
+			if e.Market != "s0" && released.CompareAndSwap(false, true) {
+				close(release)
+			}
+		}
+		return store.Write(ctx, events)
+	})
+	p, _ := oddsflow.New(oddsflow.Config{Source: collect.Slice(envs...), Normalizer: held, Sink: written,
+		DeadLetter: &sink.Memory{}, Workers: 2, MaxBatch: 4})
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if gaveUp.Load() {
+		t.Fatal("a held stream held up all the others: streams were not spread over the workers")
+	}
+	last := map[string]time.Time{}
+	for _, e := range store.Events() {
+		if e.SourceTime.Before(last[e.Market]) {
+			t.Fatalf("stream %s: %v after %v", e.Market, e.SourceTime, last[e.Market])
+		}
+		last[e.Market] = e.SourceTime
+	}
+	if got := len(store.Events()); got != len(envs) {
+		t.Errorf("%d events written, want %d", got, len(envs))
+	}
+}
+
 // A sink that fails permanently stops the pipeline with its error, and the
 // failed batch's envelopes are not acknowledged.
 func TestPipelineSinkFailure(t *testing.T) {

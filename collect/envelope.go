@@ -17,6 +17,12 @@ type Envelope struct {
 	// that one provider can send several.
 	Schema string
 
+	// Stream tells apart the ordered streams of one provider and schema,
+	// such as the partitions of a Kafka topic: a pipeline keeps each stream
+	// in order on one worker and may run different streams in parallel.
+	// 0 for a source that is one stream.
+	Stream uint32
+
 	// Payload is the message exactly as received: no trimming, no decoding.
 	Payload []byte
 

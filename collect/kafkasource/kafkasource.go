@@ -34,10 +34,15 @@ const (
 	HeaderToken      = "token"
 )
 
-// Record returns the record for env on topic, keyed by provider and schema
-// so one feed's messages stay on one partition, in order.
+// Record returns the record for env on topic, keyed by provider, schema and
+// stream (when not 0) so that one stream's messages stay on one partition,
+// in order, and a source's streams spread over the partitions.
 func Record(topic string, env collect.Envelope) *kgo.Record {
-	r := &kgo.Record{Topic: topic, Key: []byte(env.Provider + "/" + env.Schema), Value: env.Payload, Timestamp: env.ReceivedAt}
+	key := env.Provider + "/" + env.Schema
+	if env.Stream != 0 {
+		key += "/" + strconv.FormatUint(uint64(env.Stream), 10)
+	}
+	r := &kgo.Record{Topic: topic, Key: []byte(key), Value: env.Payload, Timestamp: env.ReceivedAt}
 	r.Headers = append(r.Headers,
 		kgo.RecordHeader{Key: HeaderProvider, Value: []byte(env.Provider)},
 		kgo.RecordHeader{Key: HeaderSchema, Value: []byte(env.Schema)})
@@ -53,10 +58,11 @@ func Record(topic string, env collect.Envelope) *kgo.Record {
 	return r
 }
 
-// Envelope returns the envelope a record carries. Without headers the
+// Envelope returns the envelope a record carries. Its stream is the
+// record's partition, the unit Kafka keeps in order. Without headers the
 // provider is the topic, and the receive time the record's timestamp.
 func Envelope(r *kgo.Record) collect.Envelope {
-	env := collect.Envelope{Provider: r.Topic, Payload: r.Value, ReceivedAt: r.Timestamp}
+	env := collect.Envelope{Provider: r.Topic, Payload: r.Value, ReceivedAt: r.Timestamp, Stream: uint32(r.Partition)}
 	for _, h := range r.Headers {
 		switch h.Key {
 		case HeaderProvider:

@@ -75,8 +75,22 @@ func TestEnvelopesSurviveKafka(t *testing.T) {
 		got = append(got, env)
 	}
 	less := func(a, b collect.Envelope) bool { return a.Seq < b.Seq }
-	if diff := cmp.Diff(in, got, cmpopts.SortSlices(less), cmpopts.IgnoreFields(collect.Envelope{}, "Token")); diff != "" {
+	if diff := cmp.Diff(in, got, cmpopts.SortSlices(less), cmpopts.IgnoreFields(collect.Envelope{}, "Token", "Stream")); diff != "" {
 		t.Errorf("envelopes changed through Kafka (-in +out):\n%s", diff)
+	}
+	// The stream is the partition: one feed's envelopes share it, and the
+	// feeds spread over several.
+	streamOf := map[string]uint32{}
+	streams := map[uint32]bool{}
+	for _, env := range got {
+		if s, ok := streamOf[env.Provider]; ok && s != env.Stream {
+			t.Errorf("%s arrived on streams %d and %d", env.Provider, s, env.Stream)
+		}
+		streamOf[env.Provider] = env.Stream
+		streams[env.Stream] = true
+	}
+	if len(streams) < 2 {
+		t.Errorf("all feeds on streams %v; want them spread over the partitions", streams)
 	}
 	if err := src.Commit(ctx); err != nil {
 		t.Fatal(err)
