@@ -241,7 +241,7 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 	var g errgroup.Group
 	for i := range max(o.streams, 1) {
 		g.Go(func() error {
-			ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: fmt.Sprintf("outcomes-v1/s%d", i),
+			ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: "outcomes-v1",
 				Handshake: func(context.Context, collect.Position) ([][]byte, error) {
 					return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil
 				}})
@@ -252,6 +252,7 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 					return nil // ctx ended: the collector's run is over
 				}
 				n.Add(1)
+				env.Stream = uint32(i) // its own Kafka key: the streams spread over the partitions
 				cl.Produce(context.Background(), kafkasource.Record("odds.raw", env), func(_ *kgo.Record, err error) {
 					if err != nil {
 						failed.CompareAndSwap(nil, &err)
