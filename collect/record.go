@@ -22,11 +22,14 @@ import (
 //
 //	{"provider":"betfair","schema":"mcm","received_at":1650392673420000000,"seq":0,"token":"AAB","gap":0,"payload":"{\"op\":\"mcm\",...}"}
 //
+// An envelope whose Stream is not 0 has a "stream" field too.
+//
 // The payload is a JSON string when it is valid UTF-8 (JSON's escapes give
 // back the same bytes), else "payload_base64". Times are Unix nanoseconds.
 type record struct {
 	Provider   string  `json:"provider"`
 	Schema     string  `json:"schema,omitempty"`
+	Stream     uint32  `json:"stream,omitempty"`
 	ReceivedAt int64   `json:"received_at"`
 	Seq        uint64  `json:"seq,omitempty"`
 	Token      string  `json:"token,omitempty"`
@@ -73,7 +76,7 @@ func (r *Recorder) Next(ctx context.Context) (Envelope, error) {
 
 // Write appends one envelope to the recording.
 func (r *Recorder) Write(env Envelope) error {
-	rec := record{Provider: env.Provider, Schema: env.Schema, Seq: env.Seq, Token: env.Token, Gap: env.Gap}
+	rec := record{Provider: env.Provider, Schema: env.Schema, Stream: env.Stream, Seq: env.Seq, Token: env.Token, Gap: env.Gap}
 	if !env.ReceivedAt.IsZero() {
 		rec.ReceivedAt = env.ReceivedAt.UnixNano()
 	}
@@ -230,7 +233,7 @@ func (r *Replayer) advance(in *input) error {
 func (r *Replayer) decode(line []byte) Envelope {
 	var rec record
 	if line[0] == '{' && json.Unmarshal(line, &rec) == nil && (rec.Payload != nil || rec.Base64 != nil) {
-		env := Envelope{Provider: rec.Provider, Schema: rec.Schema, Seq: rec.Seq, Token: rec.Token, Gap: rec.Gap, Payload: rec.Base64}
+		env := Envelope{Provider: rec.Provider, Schema: rec.Schema, Stream: rec.Stream, Seq: rec.Seq, Token: rec.Token, Gap: rec.Gap, Payload: rec.Base64}
 		if rec.Payload != nil {
 			env.Payload = []byte(*rec.Payload)
 		}

@@ -23,7 +23,7 @@ var t0 = time.Unix(1795000000, 0).UTC()
 func envs() []collect.Envelope {
 	return []collect.Envelope{
 		{Provider: "feed", Schema: "v1", Payload: []byte(`{"seq":1}`), ReceivedAt: t0.Add(1), Seq: 1, Token: "1"},
-		{Provider: "feed", Schema: "v1", Payload: []byte("line with\nnewline, \"quotes\", é and \x00"), ReceivedAt: t0.Add(2 * time.Millisecond), Seq: 2, Gap: 3},
+		{Provider: "feed", Schema: "v1", Payload: []byte("line with\nnewline, \"quotes\", é and \x00"), ReceivedAt: t0.Add(2 * time.Millisecond), Seq: 2, Gap: 3, Stream: 4},
 		{Provider: "bin", Payload: []byte{0xff, 0xfe, 0x00, 0x1f, 0x8b}, ReceivedAt: t0.Add(3 * time.Second)},
 	}
 }
