@@ -51,68 +51,59 @@ type Sink struct {
 
 var _ sink.Sink = (*Sink)(nil)
 
-// update applies field/position/value triples to one market's hash, each
-// only if its position is not older than the stored one. A position is
-// "<seq:20 digits>|<provider time ns:20 digits>": fixed width, so that
-// comparing strings compares numbers beyond the 2^53 that Lua's doubles hold.
+// update applies updates to the hashes in KEYS, each only if its position
+// is not older than the stored one. A position is "<seq:20 digits>|<provider
+// time ns:20 digits>": fixed width, so that comparing strings compares
+// numbers beyond the 2^53 that Lua's doubles hold.
 //
-// ARGV is the TTL in ms, whether to publish, then for each update: the
-// index of its key in KEYS, its field, position and value. One call covers
+// ARGV is the TTL in ms and whether to publish, then for each key in turn
+// the number of its updates and, for each, its field, the field that holds
+// its position, its position and its value. The updates come grouped by key,
+// in order, so the script reads each hash's positions with one HMGET and
+// writes with one HSET, and builds no table per update. One call covers
 // many markets, so Lua's per-call cost is paid once per batch.
 var update = redis.NewScript(`
-local n = (#ARGV - 2) / 4
 local zero = '00000000000000000000'
--- Read every stored position first, per key, with one HMGET each.
-local want = {}
-for j = 1, n do
-  local k = tonumber(ARGV[4*j - 1])
-  want[k] = want[k] or {}
-  table.insert(want[k], ARGV[4*j] .. '#pos')
-end
-local stored = {}
-for k, fields in pairs(want) do
-  local vals = redis.call('HMGET', KEYS[k], unpack(fields))
-  local m = {}
-  for i, f in ipairs(fields) do m[f] = vals[i] end
-  stored[k] = m
-end
-local pos, val, order = {}, {}, {}
-for j = 1, n do
-  local k, field, p, value = tonumber(ARGV[4*j - 1]), ARGV[4*j], ARGV[4*j + 1], ARGV[4*j + 2]
-  local pf = field .. '#pos'
-  pos[k] = pos[k] or {}
-  val[k] = val[k] or {}
-  order[k] = order[k] or {}
-  local old = pos[k][pf] or stored[k][pf]
-  local newer = true
-  if old then
-    local oseq, nseq = string.sub(old, 1, 20), string.sub(p, 1, 20)
-    if oseq ~= zero and nseq ~= zero then
-      newer = nseq >= oseq
-    else
-      newer = string.sub(p, 22) >= string.sub(old, 22)
+local ttl, publish = ARGV[1], ARGV[2] == '1'
+local a, applied = 3, 0
+for k = 1, #KEYS do
+  local key, n = KEYS[k], tonumber(ARGV[a])
+  a = a + 1
+  local posFields = {}
+  for j = 1, n do posFields[j] = ARGV[a + 4*j - 3] end
+  local stored = redis.call('HMGET', key, unpack(posFields))
+  local cur, out, at = {}, {}, {}
+  for j = 1, n do
+    local i = a + 4*j - 4
+    local field, p = ARGV[i], ARGV[i + 2]
+    local old = cur[field] or stored[j]
+    local newer = true
+    if old then
+      local oseq, nseq = string.sub(old, 1, 20), string.sub(p, 1, 20)
+      if oseq ~= zero and nseq ~= zero then
+        newer = nseq >= oseq
+      else
+        newer = string.sub(p, 22) >= string.sub(old, 22)
+      end
+    end
+    if newer then
+      cur[field] = p
+      local o = at[field]
+      if not o then
+        o = #out + 1
+        at[field] = o
+        out[o], out[o + 2] = field, ARGV[i + 1]
+      end
+      out[o + 1], out[o + 3] = ARGV[i + 3], p
+      if publish then redis.call('PUBLISH', key .. '#updates', ARGV[i + 3]) end
     end
   end
-  if newer then
-    if not val[k][field] then table.insert(order[k], field) end
-    pos[k][pf], val[k][field] = p, value
-    if ARGV[2] == '1' then redis.call('PUBLISH', KEYS[k] .. '#updates', value) end
+  if #out > 0 then
+    redis.call('HSET', key, unpack(out))
+    applied = applied + #out / 4
   end
-end
-local applied = 0
-for k, fields in pairs(order) do
-  if #fields > 0 then
-    local args = {}
-    for _, f in ipairs(fields) do
-      args[#args + 1] = f
-      args[#args + 1] = val[k][f]
-      args[#args + 1] = f .. '#pos'
-      args[#args + 1] = pos[k][f .. '#pos']
-    end
-    redis.call('HSET', KEYS[k], unpack(args))
-    applied = applied + #fields
-  end
-  redis.call('PEXPIRE', KEYS[k], ARGV[1])
+  redis.call('PEXPIRE', key, ttl)
+  a = a + 4*n
 end
 return applied
 `)
@@ -140,8 +131,14 @@ func (s *Sink) Key(market string) string { return s.cfg.Prefix + market }
 func (s *Sink) Channel(market string) string { return s.Key(market) + "#updates" }
 
 // Field returns the hash field of an event: "provider|selection|side".
-func Field(e *odds.Event) string {
-	return e.Provider + "|" + e.Selection + "|" + e.Side.String()
+func Field(e *odds.Event) string { return string(appendField(nil, e)) }
+
+func appendField(b []byte, e *odds.Event) []byte {
+	b = append(b, e.Provider...)
+	b = append(b, '|')
+	b = append(b, e.Selection...)
+	b = append(b, '|')
+	return append(b, e.Side.String()...)
 }
 
 // Write applies events with one pipeline. Network failures are marked
@@ -153,61 +150,75 @@ func (s *Sink) Write(ctx context.Context, events []odds.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// One script call per maxPerCall updates; each market's updates keep
-	// their order. A cluster takes one market per call, since a script's
-	// keys must share a slot.
+	// One script call per maxPerCall updates, grouped by market, each
+	// market's in order. A cluster takes one market per call, since a
+	// script's keys must share a slot.
 	type call struct {
-		keys []string
-		args []any
-		idx  map[string]int
+		keys    []string
+		updates [][]int // per key, indexes into events
+		idx     map[string]int
+		n       int
+	}
+	var calls []*call
+	byMarket := map[string]*call{} // cluster: the open call of each market
+	var cur *call
+	for i := range events {
+		e := &events[i]
+		c := cur
+		if s.cluster {
+			c = byMarket[e.Market]
+		}
+		if c == nil || c.n >= maxPerCall {
+			c = &call{idx: make(map[string]int, 8)}
+			calls = append(calls, c)
+			if s.cluster {
+				byMarket[e.Market] = c
+			} else {
+				cur = c
+			}
+		}
+		k, ok := c.idx[e.Market]
+		if !ok {
+			k = len(c.keys)
+			c.keys = append(c.keys, s.Key(e.Market))
+			c.updates = append(c.updates, nil)
+			c.idx[e.Market] = k
+		}
+		c.updates[k] = append(c.updates[k], i)
+		c.n++
 	}
 	publish := "0"
 	if s.cfg.Publish {
 		publish = "1"
 	}
-	newCall := func() *call {
-		return &call{args: []any{s.cfg.TTL.Milliseconds(), publish}, idx: make(map[string]int, 8)}
-	}
-	var calls []*call
-	byMarket := map[string]*call{} // cluster: the open call of each market
-	cur := newCall()
-	buf := make([]byte, 0, len(events)*384) // every position and value, in one allocation
-	for i := range events {
-		e := &events[i]
-		c := cur
-		if s.cluster {
-			if c = byMarket[e.Market]; c == nil || len(c.args) >= 2+4*maxPerCall {
-				c = newCall()
-				byMarket[e.Market] = c
-				calls = append(calls, c)
+	buf := make([]byte, 0, len(events)*448) // every field, position and value, in one allocation
+	args := make([][]any, len(calls))
+	for ci, c := range calls {
+		a := make([]any, 0, 2+len(c.keys)+4*c.n)
+		a = append(a, s.cfg.TTL.Milliseconds(), publish)
+		for _, group := range c.updates {
+			a = append(a, len(group))
+			for _, i := range group {
+				e := &events[i]
+				f := len(buf)
+				buf = appendField(buf, e)
+				buf = append(buf, "#pos"...)
+				p := len(buf)
+				buf = appendPosition(buf, e)
+				v := len(buf)
+				buf = e.AppendJSON(buf)
+				a = append(a, buf[f:p-4:p-4], buf[f:p:p], buf[p:v:v], buf[v:len(buf):len(buf)])
 			}
-		} else if len(c.args) >= 2+4*maxPerCall {
-			calls = append(calls, cur)
-			cur = newCall()
-			c = cur
 		}
-		k, ok := c.idx[e.Market]
-		if !ok {
-			c.keys = append(c.keys, s.Key(e.Market))
-			k = len(c.keys)
-			c.idx[e.Market] = k
-		}
-		start := len(buf)
-		buf = appendPosition(buf, e)
-		mid := len(buf)
-		buf = e.AppendJSON(buf)
-		c.args = append(c.args, k, Field(e), buf[start:mid:mid], buf[mid:len(buf):len(buf)])
-	}
-	if !s.cluster && len(cur.keys) > 0 {
-		calls = append(calls, cur)
+		args[ci] = a
 	}
 	run := func(evalsha bool) error {
 		_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, c := range calls {
+			for ci, c := range calls {
 				if evalsha {
-					update.EvalSha(ctx, p, c.keys, c.args...)
+					update.EvalSha(ctx, p, c.keys, args[ci]...)
 				} else {
-					update.Eval(ctx, p, c.keys, c.args...)
+					update.Eval(ctx, p, c.keys, args[ci]...)
 				}
 			}
 			return nil
