@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oddsflow/oddsflow/odds"
 )
 
 // The quickstart runs end to end: every event normalized is written or
@@ -44,5 +47,31 @@ func TestQuickstart(t *testing.T) {
 	}
 	if res.Selections == 0 || !strings.Contains(report.String(), "latency p99") {
 		t.Errorf("report:\n%s", report.String())
+	}
+}
+
+// The hot cache keeps the latest event of each selection through its
+// table's growth.
+func TestHotCacheKeepsLatest(t *testing.T) {
+	c := newHotCache()
+	const markets = 3000
+	for round := range 3 {
+		var batch []odds.Event
+		for m := range markets {
+			for _, sel := range []string{"home", "away"} {
+				batch = append(batch, odds.Event{Provider: "p", Market: fmt.Sprintf("m%d", m), Selection: sel, Seq: uint64(round)})
+			}
+		}
+		if err := c.Write(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() != 2*markets {
+		t.Fatalf("%d selections cached, want %d", c.Len(), 2*markets)
+	}
+	for _, e := range c.latest {
+		if e.Seq != 2 {
+			t.Fatalf("%s %s: seq %d cached, want the latest, 2", e.Market, e.Selection, e.Seq)
+		}
 	}
 }
