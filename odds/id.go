@@ -3,7 +3,8 @@ package odds
 import (
 	"encoding/hex"
 	"fmt"
-	"math/bits"
+
+	"github.com/oddsflow/oddsflow/internal/word"
 )
 
 // ID is a 128-bit identifier of one provider update. It is comparable, so it
@@ -78,22 +79,17 @@ const (
 	k3 = 0x589965cc75374cc3
 )
 
-func mix(x, y uint64) uint64 {
-	hi, lo := bits.Mul64(x, y)
-	return hi ^ lo
-}
-
 // step absorbs one 64-bit word into both lanes.
 func (h *Hasher) step(w uint64) {
-	h.a = mix(h.a^w^k0, k1^h.b)
-	h.b = mix(h.b^w^k2, k3^h.a)
+	h.a = word.Mix(h.a^w^k0, k1^h.b)
+	h.b = word.Mix(h.b^w^k2, k3^h.a)
 }
 
 // AddString adds one field.
 func (h *Hasher) AddString(s string) {
 	n := len(s)
 	for i := 0; i+8 <= n; i += 8 {
-		h.step(le64(s[i:]))
+		h.step(word.Load(s[i:]))
 	}
 	h.step(lastWord(s))
 	h.endField(uint64(n))
@@ -103,42 +99,21 @@ func (h *Hasher) AddString(s string) {
 func (h *Hasher) AddBytes(b []byte) {
 	n := len(b)
 	for i := 0; i+8 <= n; i += 8 {
-		h.step(le64(b[i:]))
+		h.step(word.Load(b[i:]))
 	}
 	h.step(lastWord(b))
 	h.endField(uint64(n))
 }
 
 // lastWord returns the 0 to 7 bytes of s after its last full 8, as a
-// zero-padded little-endian word, in one or two loads instead of a byte loop.
+// zero-padded little-endian word. Past 8 bytes that is one load, of the 8
+// bytes that end s, less those already absorbed.
 func lastWord[T string | []byte](s T) uint64 {
 	n := len(s)
-	switch r := n % 8; {
-	case r == 0:
-		return 0
-	case n >= 8: // the 8 bytes that end s, less those already absorbed
-		return le64(s[n-8:]) >> (64 - 8*r)
-	case n >= 4: // two loads of 4 that overlap on equal bytes
-		return le32(s) | le32(s[n-4:])<<(8*(n-4))
-	default:
-		var w uint64
-		for i := range n {
-			w |= uint64(s[i]) << (8 * i)
-		}
-		return w
+	if r := n % 8; r != 0 && n > 8 {
+		return word.Load(s[n-8:]) >> (64 - 8*r)
 	}
-}
-
-// le64 and le32 read little-endian; the compiler makes each one load.
-func le64[T string | []byte](s T) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-func le32[T string | []byte](s T) uint64 {
-	_ = s[3]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+	return word.Tail(s[n&^7:])
 }
 
 // AddUint64 adds one integer field, such as a sequence or a time in nanoseconds.

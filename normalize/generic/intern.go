@@ -1,12 +1,11 @@
 package generic
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
+	"github.com/oddsflow/oddsflow/internal/word"
 	"github.com/oddsflow/oddsflow/odds"
 	"github.com/shopspring/decimal"
 )
@@ -105,29 +104,11 @@ const maxWordKey = 24
 func wordsOf(k []byte) keyWords {
 	switch n := len(k); {
 	case n > 16:
-		return keyWords{le64(k), le64(k[8:]), tail(k[16:])}
+		return keyWords{word.Load(k), word.Load(k[8:]), word.Tail(k[16:])}
 	case n > 8:
-		return keyWords{le64(k), tail(k[8:]), 0}
+		return keyWords{word.Load(k), word.Tail(k[8:]), 0}
 	default:
-		return keyWords{tail(k), 0, 0}
-	}
-}
-
-func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
-
-// tail returns the 0 to 8 bytes of k as a zero-padded little-endian word.
-func tail(k []byte) uint64 {
-	switch n := len(k); {
-	case n >= 8:
-		return le64(k[n-8:])
-	case n >= 4: // two loads of 4 that overlap on equal bytes
-		return uint64(binary.LittleEndian.Uint32(k)) | uint64(binary.LittleEndian.Uint32(k[n-4:]))<<(8*(n-4))
-	default:
-		var w uint64
-		for i, c := range k {
-			w |= uint64(c) << (8 * i)
-		}
-		return w
+		return keyWords{word.Tail(k), 0, 0}
 	}
 }
 
@@ -137,25 +118,16 @@ func hashKey(seed [2]uint64, k []byte) (uint64, keyWords) {
 		return wyhash(seed, k), keyWords{}
 	}
 	w := wordsOf(k)
-	return mix(w.a^seed[0]^uint64(len(k)), w.b^seed[1]) ^ mix(w.c^seed[1], seed[0]), w
+	return word.Mix(w.a^seed[0]^uint64(len(k)), w.b^seed[1]) ^ word.Mix(w.c^seed[1], seed[0]), w
 }
 
 // wyhash hashes a long key a word at a time.
 func wyhash(seed [2]uint64, k []byte) uint64 {
 	h := seed[0] ^ uint64(len(k))
 	for ; len(k) >= 8; k = k[8:] {
-		h = mix(h^binary.LittleEndian.Uint64(k), seed[1])
+		h = word.Mix(h^word.Load(k), seed[1])
 	}
-	var last uint64
-	for i, c := range k {
-		last |= uint64(c) << (8 * i)
-	}
-	return mix(h^last, seed[1]^0xe7037ed1a0b428db)
-}
-
-func mix(x, y uint64) uint64 {
-	hi, lo := bits.Mul64(x, y)
-	return hi ^ lo
+	return word.Mix(h^word.Tail(k), seed[1]^0xe7037ed1a0b428db)
 }
 
 func (t *table[V]) load(k []byte) (V, bool) {
