@@ -40,7 +40,7 @@ func Digits(b []byte, i int) (v uint64, n int) {
 	start := i
 	for i+8 <= len(b) {
 		x := binary.LittleEndian.Uint64(b[i:])
-		m := ((x + ones*0x46) | (x - ones*'0')) & highs // bytes outside '0'..'9'
+		m := nonDigits(x)
 		if m == 0 {
 			v = v*1e8 + eightDigits(x)
 			i += 8
@@ -65,7 +65,7 @@ func Digits(b []byte, i int) (v uint64, n int) {
 func DigitsEnd(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		if m := ((x + ones*0x46) | (x - ones*'0')) & highs; m != 0 {
+		if m := nonDigits(x); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
@@ -74,6 +74,9 @@ func DigitsEnd(b []byte, i int) int {
 	}
 	return i
 }
+
+// nonDigits marks the bytes of x outside '0'..'9'.
+func nonDigits(x uint64) uint64 { return ((x + ones*0x46) | (x - ones*'0')) & highs }
 
 // eightDigits returns the value of eight ASCII digits loaded little-endian,
 // the first one most significant, in three multiplications.
