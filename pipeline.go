@@ -2,7 +2,6 @@ package oddsflow
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -188,14 +187,8 @@ func (p *Pipeline) read(ctx, gctx context.Context, queues []chan collect.Envelop
 			return fmt.Errorf("oddsflow: source: %w", err)
 		}
 		p.envelopes.Add(1)
-		var h maphash.Hash
-		h.SetSeed(p.seed)
-		h.WriteString(env.Provider)
-		h.WriteByte(0)
-		h.WriteString(env.Schema)
-		h.WriteByte(0)
-		h.Write(binary.LittleEndian.AppendUint32(make([]byte, 0, 4), env.Stream))
-		q := queues[h.Sum64()%uint64(len(queues))]
+		h := maphash.Comparable(p.seed, stream{env.Provider, env.Schema, env.Stream})
+		q := queues[h%uint64(len(queues))]
 		select {
 		case q <- env:
 		case <-gctx.Done():
@@ -205,6 +198,12 @@ func (p *Pipeline) read(ctx, gctx context.Context, queues []chan collect.Envelop
 			return nil // stopped: a source that still returned data had it delivered first
 		}
 	}
+}
+
+// stream identifies an ordered stream of envelopes, which one worker takes.
+type stream struct {
+	provider, schema string
+	stream           uint32
 }
 
 // work normalizes, checks, orders, dedupes and writes one worker's
