@@ -303,7 +303,7 @@ func (s *shard) add(id odds.ID, at int64) bool {
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
 	s.tail++
 	if s.tail-s.indexed >= s.reindex {
-		s.rebuild(len(s.table))
+		s.rebuild()
 	} else {
 		s.index(tag(id.Lo), pos)
 	}
@@ -373,13 +373,10 @@ func (s *shard) grow() {
 	}
 }
 
-// rebuild indexes the ring's entries afresh in a table of size words.
-func (s *shard) rebuild(size int) {
-	if len(s.table) == size {
-		clear(s.table)
-	} else {
-		s.table = make([]uint64, size)
-	}
+// rebuild indexes the ring's entries afresh, so that no slot holds a
+// position more than 2^32 behind the tail.
+func (s *shard) rebuild() {
+	clear(s.table)
 	rmask := uint64(len(s.ring) - 1)
 	for p := s.head; p != s.tail; p++ {
 		if e := &s.ring[p&rmask]; e.at != dead {
