@@ -1,13 +1,18 @@
 // Package timescalesink writes canonical odds events to PostgreSQL, or to
 // TimescaleDB when the extension is installed, with pgx v5.
 //
-// Each Write is one COPY. Rows are keyed by (id, source_time): an event's ID
+// Each Write is one COPY. Rows are keyed by (source_time, id): an event's ID
 // already hashes its provider time, so the key is the ID, and the time makes
-// it a key a hypertable partitioned on source_time can enforce. A
-// re-delivered event (a retry after a lost acknowledgement, a replay after a
-// crash, the same update through two streams) is therefore stored once: when a COPY meets a row that is already there, the
-// batch is written again through a temporary staging table with INSERT … ON
-// CONFLICT DO NOTHING. [ModeStaging] takes that path for every batch.
+// it a key a hypertable partitioned on source_time can enforce. The time
+// comes first because events arrive nearly in time order, so the key's index
+// grows at its right edge; led by the random ID, every row landed on a
+// random leaf page, and COPY ran 1.3-1.45 times slower. (A lookup by ID
+// alone therefore wants the time too.) A re-delivered event (a retry after
+// a lost acknowledgement, a replay after a crash, the same update through
+// two streams) is stored once: when a COPY meets a row that is already
+// there, the batch is written again through a temporary staging table with
+// INSERT … ON CONFLICT DO NOTHING. [ModeStaging] takes that path for every
+// batch.
 //
 // Times are timestamptz, which keeps microseconds; the received_at_ns and
 // source_time_ns columns keep the nanoseconds beyond, so an event reads back
@@ -119,7 +124,7 @@ func (s *Sink) EnsureSchema(ctx context.Context) (hypertable bool, err error) {
 			line        numeric,
 			status      text        NOT NULL,
 			seq         bigint      NOT NULL,
-			PRIMARY KEY (id, source_time)
+			PRIMARY KEY (source_time, id)
 		)`,
 		`CREATE INDEX IF NOT EXISTS ` + index + ` ON ` + t + ` (market, received_at DESC)`,
 	}
