@@ -5,7 +5,8 @@
 # usage: scripts/bench.sh [section...]
 #   sections: odds peer dedupe collect sinks book fanout pipeline scale
 #   (default: odds peer dedupe collect sinks book fanout)
-#   pipeline: P5 (in-process, 200K msgs/s), P4 (WebSocket to PostgreSQL, 20K msgs/s, 60s),
+#   pipeline: P5 (in-process, 200K msgs/s), P4 (WebSocket to PostgreSQL, 20K msgs/s, 60s,
+#             in one pipeline and through Kafka),
 #             P6 (125K msgs/s into PostgreSQL + Redis for 60s, rows and RSS)
 #   scale:    two normalizer processes in one group on 6 partitions, one killed with -9 mid-run
 # PEER_MESSAGES sets the peer feed's size (default 500000 messages, about 1M events);
@@ -49,6 +50,16 @@ reference_run() {
 	psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT '$name rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM $table"
 	"$bench_work/reference" -kafka "$kafka" -stage audit
 	stop_kfake
+}
+
+# direct_run NAME SECONDS RATE MARKETS: the reference's stages as one pipeline, no Kafka
+# between them, and the rows stored.
+direct_run() {
+	local name=$1 secs=$2 rate=$3 markets=$4 table
+	table=odds_$(tr '[:upper:]' '[:lower:]' <<<"$name")
+	"$bench_work/reference" -stage direct -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
+		-table "$table" -duration "${secs}s" -rate "$rate" -markets "$markets"
+	psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT '$name rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM $table"
 }
 
 for s in $sections; do
@@ -116,7 +127,9 @@ for s in $sections; do
 		go build -o "$bench_work/reference" ./examples/reference
 		echo "== P5: in-process (memory sink) at 200K msgs/s for 20s"
 		"$bench_work/quickstart" -duration 20s -rate 200000 -markets 600 -out "" | tail -14
-		echo "== P4: WebSocket frame to PostgreSQL commit at 20K msgs/s for ${secs}s"
+		echo "== P4: WebSocket frame to PostgreSQL commit at 20K msgs/s for ${secs}s, one pipeline (reference -stage direct)"
+		direct_run P4_direct "$secs" 20000 600
+		echo "== P4 through Kafka: WebSocket to odds.raw to normalizer to odds.normalized to PostgreSQL, same rate"
 		reference_run P4 "$secs" 20000 600 4
 		echo "== P6: 125K msgs/s into PostgreSQL + Redis for ${secs}s"
 		reference_run P6 "$secs" 125000 1500 5

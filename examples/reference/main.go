@@ -15,6 +15,12 @@
 //
 // Flags can also come from the environment: ODDSFLOW_KAFKA, ODDSFLOW_POSTGRES_URL,
 // ODDSFLOW_REDIS_ADDR. scripts/demo.sh starts all three on loopback and runs it.
+//
+// With -stage direct it runs the same stages in one pipeline, without the
+// Kafka hops: the design for one machine, where a bus adds latency and no
+// durability the collector's reconnect and resume do not already give.
+//
+//	WebSocket feed ─► collector ─► normalizer ─► PostgreSQL/TimescaleDB + Redis hot cache
 package main
 
 import (
@@ -22,6 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -69,7 +76,7 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", env("ODDSFLOW_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"), "PostgreSQL/TimescaleDB URL")
 	flag.StringVar(&o.redis, "redis", env("ODDSFLOW_REDIS_ADDR", "127.0.0.1:6379"), "Redis address")
 	flag.StringVar(&o.feed, "feed", "", "WebSocket feed URL (default: a simulated provider in this process)")
-	flag.StringVar(&o.stage, "stage", "all", "stages to run, comma-separated: collector, normalizer, storage, or all; or audit")
+	flag.StringVar(&o.stage, "stage", "all", "stages to run, comma-separated: collector, normalizer, storage, or all; or direct (no Kafka), or audit")
 	flag.StringVar(&o.table, "table", "odds_events", "table for the events")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the collector runs; the other stages then drain")
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
@@ -108,6 +115,10 @@ func run(ctx context.Context, o options) error {
 	seeds := kgo.SeedBrokers(strings.Split(o.kafka, ",")...)
 	if stages["audit"] {
 		return audit(ctx, seeds)
+	}
+	if stages["direct"] {
+		_, err := direct(ctx, o)
+		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	collectCtx, stopCollecting := context.WithTimeout(gctx, o.duration)
@@ -222,25 +233,56 @@ func peakRSS() string {
 // message to odds.raw. Each connection is its own stream: its messages keep
 // their order on one partition.
 func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
-	url := o.feed
-	if url == "" {
-		feed, err := simfeed.Start(max(o.rate/max(o.streams, 1), 1), o.markets)
-		if err != nil {
-			return 0, err
-		}
-		defer feed.Close()
-		url = feed.URL
+	url, closeFeed, err := feedURL(o)
+	if err != nil {
+		return 0, err
 	}
+	defer closeFeed()
 	cl, err := kgo.NewClient(append(kafkasink.ProducerOpts(), seeds, kgo.ProducerLinger(time.Millisecond))...)
 	if err != nil {
 		return 0, err
 	}
 	defer cl.Close()
-	var n atomic.Int64
 	var failed atomic.Pointer[error]
-	var g errgroup.Group
+	n := readFeed(ctx, o, url, func(env collect.Envelope) {
+		cl.Produce(context.Background(), kafkasource.Record("odds.raw", env), func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, &err)
+			}
+		})
+	})
+	if err := cl.Flush(context.Background()); err != nil {
+		return n, err
+	}
+	if err := failed.Load(); err != nil {
+		return n, *err
+	}
+	return n, nil
+}
+
+// feedURL returns the feed's address: o.feed, or a simulated provider's,
+// which closeFeed stops.
+func feedURL(o options) (url string, closeFeed func(), err error) {
+	if o.feed != "" {
+		return o.feed, func() {}, nil
+	}
+	feed, err := simfeed.Start(max(o.rate/max(o.streams, 1), 1), o.markets)
+	if err != nil {
+		return "", nil, err
+	}
+	return feed.URL, func() { feed.Close() }, nil
+}
+
+// readFeed reads the feed at url over o.streams connections until ctx ends,
+// passes each message to deliver (from one goroutine per connection), and
+// returns how many there were. Each connection is its own stream: its own
+// Kafka key, so the streams spread over the partitions, and its own
+// normalizer worker.
+func readFeed(ctx context.Context, o options, url string, deliver func(collect.Envelope)) int64 {
+	var n atomic.Int64
+	var wg sync.WaitGroup
 	for i := range max(o.streams, 1) {
-		g.Go(func() error {
+		wg.Go(func() {
 			ws := collect.NewWebSocket(collect.WebSocketConfig{URL: url, Provider: "simbook", Schema: "outcomes-v1",
 				Handshake: func(context.Context, collect.Position) ([][]byte, error) {
 					return [][]byte{[]byte(`{"op":"subscribe"}`)}, nil
@@ -249,26 +291,16 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 			for {
 				env, err := ws.Next(ctx)
 				if err != nil {
-					return nil // ctx ended: the collector's run is over
+					return // ctx ended: the collector's run is over
 				}
 				n.Add(1)
-				env.Stream = uint32(i) // its own Kafka key: the streams spread over the partitions
-				cl.Produce(context.Background(), kafkasource.Record("odds.raw", env), func(_ *kgo.Record, err error) {
-					if err != nil {
-						failed.CompareAndSwap(nil, &err)
-					}
-				})
+				env.Stream = uint32(i)
+				deliver(env)
 			}
 		})
 	}
-	g.Wait()
-	if err := cl.Flush(context.Background()); err != nil {
-		return n.Load(), err
-	}
-	if err := failed.Load(); err != nil {
-		return n.Load(), *err
-	}
-	return n.Load(), nil
+	wg.Wait()
+	return n.Load()
 }
 
 // normalizer consumes odds.raw in a group, normalizes and dedupes, and
@@ -314,33 +346,110 @@ func storage(ctx context.Context, o options, seeds kgo.Opt) (*oddsflow.Pipeline,
 	if err != nil {
 		return nil, nil, err
 	}
+	stores, closeStores, err := stores(ctx, o)
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	letters := &sink.Memory{}
+	p, err := oddsflow.New(oddsflow.Config{
+		Source:     kafkasource.New(in),
+		Normalizer: normalize.Canonical,
+		Sink:       stores,
+		DeadLetter: letters,
+	})
+	closeAll := func() {
+		in.Close()
+		closeStores()
+		if n := len(letters.Letters()); n > 0 {
+			fmt.Fprintln(os.Stderr, "storage: dead letters:", n, errors.New(letters.Letters()[0].Reason))
+		}
+	}
+	return p, closeAll, err
+}
+
+// stores returns the sink that writes to PostgreSQL and Redis, each with
+// retries, after making sure the table exists.
+func stores(ctx context.Context, o options) (sink.Sink, func(), error) {
 	pool, err := pgxpool.New(ctx, o.postgres)
 	if err != nil {
 		return nil, nil, err
 	}
 	ts := timescalesink.New(pool, timescalesink.Config{Table: o.table})
 	if _, err := ts.EnsureSchema(ctx); err != nil {
+		pool.Close()
 		return nil, nil, err
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: o.redis})
 	cache := redissink.New(rdb, redissink.Config{Publish: true})
 	retry := sink.Retry(sink.RetryConfig{MaxAttempts: 20})
+	return sink.Multi(retry(ts), retry(cache)), func() { pool.Close(); rdb.Close() }, nil
+}
+
+// direct runs collector, normalizer and storage as one pipeline, with no
+// Kafka between them, for o.duration; then it drains and reports.
+func direct(ctx context.Context, o options) (oddsflow.Stats, error) {
+	url, closeFeed, err := feedURL(o)
+	if err != nil {
+		return oddsflow.Stats{}, err
+	}
+	defer closeFeed()
+	stores, closeStores, err := stores(ctx, o)
+	if err != nil {
+		return oddsflow.Stats{}, err
+	}
+	defer closeStores()
+	// The connections feed one queue, which the pipeline reads; it ends
+	// with io.EOF once the collectors are done.
+	ctx, cancel := context.WithCancel(ctx) // on return, no collector stays blocked
+	defer cancel()
+	feed := make(chan collect.Envelope, 1024)
+	collectCtx, stopCollecting := context.WithTimeout(ctx, o.duration)
+	defer stopCollecting()
+	var collected atomic.Int64
+	go func() {
+		collected.Store(readFeed(collectCtx, o, url, func(env collect.Envelope) {
+			select {
+			case feed <- env:
+			case <-ctx.Done():
+			}
+		}))
+		close(feed)
+	}()
+	var reg normalize.Registry
+	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
 	letters := &sink.Memory{}
 	p, err := oddsflow.New(oddsflow.Config{
-		Source:     kafkasource.New(in),
-		Normalizer: normalize.Canonical,
-		Sink:       sink.Multi(retry(ts), retry(cache)),
+		Source: collect.SourceFunc(func(ctx context.Context) (collect.Envelope, error) {
+			select {
+			case env, ok := <-feed:
+				if !ok {
+					return collect.Envelope{}, io.EOF
+				}
+				return env, nil
+			case <-ctx.Done():
+				return collect.Envelope{}, ctx.Err()
+			}
+		}),
+		Normalizer: &reg,
+		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{}),
+		Sink:       stores,
 		DeadLetter: letters,
 	})
-	closeAll := func() {
-		in.Close()
-		pool.Close()
-		rdb.Close()
-		if n := len(letters.Letters()); n > 0 {
-			fmt.Fprintln(os.Stderr, "storage: dead letters:", n, errors.New(letters.Letters()[0].Reason))
-		}
+	if err != nil {
+		return oddsflow.Stats{}, err
 	}
-	return p, closeAll, err
+	if err := p.Run(ctx); err != nil {
+		return p.Stats(), err
+	}
+	s := p.Stats()
+	fmt.Printf("direct: %d messages, %d events, %d written, %d duplicates, %d dead letters\n",
+		collected.Load(), s.Events, s.Written, s.Duplicates, s.DeadLetters)
+	l := s.Latency
+	fmt.Printf("latency, WebSocket frame to PostgreSQL and Redis: p50 %v p90 %v p99 %v p99.9 %v max %v (%d events)\n",
+		l.P50, l.P90, l.P99, l.P999, l.Max, l.Count)
+	fmt.Printf("peak RSS: %s\n", peakRSS())
+	return s, nil
 }
 
 // audit reads odds.raw from the start, normalizes and dedupes it in this
