@@ -15,9 +15,13 @@
 // markets (one market a call on a Redis Cluster, whose scripts must keep
 // to one slot).
 //
-// With Publish set, the script also publishes every change it applied on
-// the channel "<prefix><market>#updates", so live consumers get deltas
-// without polling.
+// Within a batch, an update that a later one of the same field supersedes
+// (at least as new by sequence and by provider time) never goes to Redis:
+// the outcome is the same, and a busy selection's several updates a batch
+// cost one. With Publish set, the script also publishes every change it
+// applied on the channel "<prefix><market>#updates", so live consumers get
+// deltas without polling; then every update goes to Redis, so that every
+// change is published.
 package redissink
 
 import (
@@ -162,7 +166,14 @@ func (s *Sink) Write(ctx context.Context, events []odds.Event) error {
 	var calls []*call
 	byMarket := map[string]*call{} // cluster: the open call of each market
 	var cur *call
+	var skip []bool
+	if !s.cfg.Publish {
+		skip = superseded(events)
+	}
 	for i := range events {
+		if skip != nil && skip[i] {
+			continue
+		}
 		e := &events[i]
 		c := cur
 		if s.cluster {
@@ -239,6 +250,35 @@ func (s *Sink) Write(ctx context.Context, events []odds.Event) error {
 	return nil
 }
 
+// superseded marks the events that a later event of the same hash field in
+// the batch makes moot: one at least as new by both sequence and provider
+// time, with a sequence exactly when the earlier has one. Whatever is
+// stored, applying the batch in order stores that later event whenever it
+// stores the earlier one, so the script need not see the earlier at all. A
+// busy market's batch carries several updates of a selection, and each one
+// costs Redis more than the Go side's check of all of them. (With Publish
+// set every change is published, so nothing is skipped.)
+func superseded(events []odds.Event) []bool {
+	type field struct {
+		market, provider, selection string
+		side                        odds.Side
+	}
+	skip := make([]bool, len(events))
+	next := make(map[field]int, len(events))
+	for i := len(events) - 1; i >= 0; i-- {
+		e := &events[i]
+		k := field{e.Market, e.Provider, e.Selection, e.Side}
+		if j, ok := next[k]; ok {
+			// Dominance is transitive, so comparing with the next event
+			// suffices even when that one is skipped too.
+			l := &events[j]
+			skip[i] = (l.Seq != 0) == (e.Seq != 0) && l.Seq >= e.Seq && providerNS(l) >= providerNS(e)
+		}
+		next[k] = i
+	}
+	return skip
+}
+
 func isNoScript(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
@@ -257,13 +297,17 @@ func retryable(err error) bool {
 // appendPosition appends e's order, its sequence and provider time, each
 // as 20 zero-padded digits: "<seq>|<ns>".
 func appendPosition(b []byte, e *odds.Event) []byte {
-	var ns uint64
-	if !e.SourceTime.IsZero() && e.SourceTime.UnixNano() > 0 {
-		ns = uint64(e.SourceTime.UnixNano())
-	}
 	b = appendPadded(b, e.Seq)
 	b = append(b, '|')
-	return appendPadded(b, ns)
+	return appendPadded(b, providerNS(e))
+}
+
+// providerNS is the provider time a position holds: Unix ns, or 0 for none.
+func providerNS(e *odds.Event) uint64 {
+	if !e.SourceTime.IsZero() && e.SourceTime.UnixNano() > 0 {
+		return uint64(e.SourceTime.UnixNano())
+	}
+	return 0
 }
 
 func appendPadded(b []byte, v uint64) []byte {
