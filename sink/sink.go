@@ -156,15 +156,15 @@ func (m multi) each(f func(Sink) error) error {
 	if len(m) == 1 {
 		return f(m[0])
 	}
+	// The calling goroutine writes to the first sink itself: one goroutine
+	// fewer to start and schedule per batch, and the caller works instead of
+	// waiting.
 	errs := make([]error, len(m))
 	var wg sync.WaitGroup
-	for i, s := range m {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = f(s)
-		}()
+	for i, s := range m[1:] {
+		wg.Go(func() { errs[i+1] = f(s) })
 	}
+	errs[0] = f(m[0])
 	wg.Wait()
 	return errors.Join(errs...)
 }
