@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -171,7 +172,7 @@ func benchIDs(n int) []odds.ID {
 // BenchmarkWindowSeen: one core, a window holding `keys` IDs at its bound,
 // 97% new IDs and 3% re-sends (the feed's mix), expiry and eviction live.
 func BenchmarkWindowSeen(b *testing.B) {
-	for _, keys := range []int{1 << 16, 1 << 20} {
+	for _, keys := range []int{1 << 14, 1 << 16, 1 << 20} {
 		b.Run(byteSize(keys), func(b *testing.B) {
 			ids := benchIDs(1 << 22)
 			w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: keys})
@@ -197,7 +198,7 @@ func BenchmarkWindowSeen(b *testing.B) {
 // BenchmarkWindowDedupe: as BenchmarkWindowSeen, through Dedupe in batches
 // of 256 events, as a pipeline stage calls it.
 func BenchmarkWindowDedupe(b *testing.B) {
-	for _, keys := range []int{1 << 16, 1 << 20} {
+	for _, keys := range []int{1 << 14, 1 << 16, 1 << 20} {
 		b.Run(byteSize(keys), func(b *testing.B) {
 			ids := benchIDs(1 << 22)
 			w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: keys})
@@ -228,9 +229,9 @@ func BenchmarkWindowDedupe(b *testing.B) {
 
 func byteSize(keys int) string {
 	if keys >= 1<<20 {
-		return "1Mkeys"
+		return fmt.Sprintf("%dMkeys", keys>>20)
 	}
-	return "64Kkeys"
+	return fmt.Sprintf("%dKkeys", keys>>10)
 }
 
 // BenchmarkWindowMemory reports the heap bytes per key of a full window.
