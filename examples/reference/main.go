@@ -346,7 +346,7 @@ func storage(ctx context.Context, o options, seeds kgo.Opt) (*oddsflow.Pipeline,
 	if err != nil {
 		return nil, nil, err
 	}
-	stores, closeStores, err := stores(ctx, o)
+	store, closeStore, err := stores(ctx, o)
 	if err != nil {
 		in.Close()
 		return nil, nil, err
@@ -355,12 +355,12 @@ func storage(ctx context.Context, o options, seeds kgo.Opt) (*oddsflow.Pipeline,
 	p, err := oddsflow.New(oddsflow.Config{
 		Source:     kafkasource.New(in),
 		Normalizer: normalize.Canonical,
-		Sink:       stores,
+		Sink:       store,
 		DeadLetter: letters,
 	})
 	closeAll := func() {
 		in.Close()
-		closeStores()
+		closeStore()
 		if n := len(letters.Letters()); n > 0 {
 			fmt.Fprintln(os.Stderr, "storage: dead letters:", n, errors.New(letters.Letters()[0].Reason))
 		}
@@ -394,11 +394,11 @@ func direct(ctx context.Context, o options) (oddsflow.Stats, error) {
 		return oddsflow.Stats{}, err
 	}
 	defer closeFeed()
-	stores, closeStores, err := stores(ctx, o)
+	store, closeStore, err := stores(ctx, o)
 	if err != nil {
 		return oddsflow.Stats{}, err
 	}
-	defer closeStores()
+	defer closeStore()
 	// The connections feed one queue, which the pipeline reads; it ends
 	// with io.EOF once the collectors are done.
 	ctx, cancel := context.WithCancel(ctx) // on return, no collector stays blocked
@@ -433,7 +433,7 @@ func direct(ctx context.Context, o options) (oddsflow.Stats, error) {
 		}),
 		Normalizer: &reg,
 		Deduper:    dedupe.NewWindow(dedupe.WindowConfig{}),
-		Sink:       stores,
+		Sink:       store,
 		DeadLetter: letters,
 	})
 	if err != nil {
