@@ -93,5 +93,5 @@ func ExampleHasher() {
 	h.AddString("home")
 	h.AddUint64(1795000000123) // provider time, ms
 	fmt.Println(h.Sum())
-	// Output: 0230a1014365ad3eac6d65c4fd7b6378
+	// Output: 54dd3756bf76eac9ab446c43dedf98ba
 }

@@ -66,6 +66,14 @@ func (id *ID) UnmarshalText(text []byte) error {
 // and benefits from a collision.
 //
 // Fields are length-delimited, so ("ab", "c") and ("a", "bc") differ.
+//
+// The state is two 64-bit lanes that read the same words through different
+// multipliers. Neither lane waits for the other, so the processor runs
+// their multiplications side by side, and a field of up to 8 bytes (a
+// selection, a price, a time) costs one step: its length and position go
+// into the multiplier of its last word rather than into a step of their own.
+// An ID is hashed for every event, and again by the stages that key events
+// by selection, so this is a good part of the per-event cost.
 type Hasher struct {
 	a, b uint64
 	n    uint64 // fields added
@@ -79,54 +87,58 @@ const (
 	k3 = 0x589965cc75374cc3
 )
 
-// step absorbs one 64-bit word into both lanes.
-func (h *Hasher) step(w uint64) {
-	h.a = word.Mix(h.a^w^k0, k1^h.b)
-	h.b = word.Mix(h.b^w^k2, k3^h.a)
+// absorb takes a word of a field that is not the field's last.
+func (h *Hasher) absorb(w uint64) {
+	h.a = word.Mix(h.a^w^k0, k1)
+	h.b = word.Mix(h.b^w^k2, k3)
+}
+
+// seal takes a field's last word (zero for an empty field) with the field's
+// tag: its length, or a kind no length can take, and its position. The tag
+// is never zero, so a last word is never mixed as absorb mixes the others.
+func (h *Hasher) seal(w, tag uint64) {
+	h.n++
+	tag ^= h.n << 32
+	h.a = word.Mix(h.a^w^k0, k1^tag)
+	h.b = word.Mix(h.b^w^k2, k3^tag)
 }
 
 // AddString adds one field.
 func (h *Hasher) AddString(s string) {
 	n := len(s)
-	for i := 0; i+8 <= n; i += 8 {
-		h.step(word.Load(s[i:]))
+	for i := 0; i+8 < n; i += 8 {
+		h.absorb(word.Load(s[i:]))
 	}
-	h.step(lastWord(s))
-	h.endField(uint64(n))
+	h.seal(lastWord(s), uint64(n))
 }
 
 // AddBytes adds one field.
 func (h *Hasher) AddBytes(b []byte) {
 	n := len(b)
-	for i := 0; i+8 <= n; i += 8 {
-		h.step(word.Load(b[i:]))
+	for i := 0; i+8 < n; i += 8 {
+		h.absorb(word.Load(b[i:]))
 	}
-	h.step(lastWord(b))
-	h.endField(uint64(n))
+	h.seal(lastWord(b), uint64(n))
 }
 
-// lastWord returns the 0 to 7 bytes of s after its last full 8, as a
-// zero-padded little-endian word. Past 8 bytes that is one load, of the 8
-// bytes that end s, less those already absorbed.
+// lastWord returns the last 1 to 8 bytes of s (none if s is empty) after its
+// other full words, as a zero-padded little-endian word. Past 8 bytes that is
+// one load, of the 8 bytes that end s, less those already absorbed.
 func lastWord[T string | []byte](s T) uint64 {
 	n := len(s)
-	if r := n % 8; r != 0 && n > 8 {
+	if n > 8 {
+		r := n - (n-1)&^7 // 1 to 8
 		return word.Load(s[n-8:]) >> (64 - 8*r)
 	}
-	return word.Tail(s[n&^7:])
+	return word.Tail(s)
 }
+
+// uintTag marks an integer field; no string length can take it.
+const uintTag = 8 | 1<<62
 
 // AddUint64 adds one integer field, such as a sequence or a time in nanoseconds.
 func (h *Hasher) AddUint64(v uint64) {
-	h.step(v)
-	h.endField(8 | 1<<62) // a tag no string length can take
-}
-
-// endField seals a field with its length and position, so field
-// boundaries and order change the ID.
-func (h *Hasher) endField(tail uint64) {
-	h.n++
-	h.step(tail ^ h.n<<32)
+	h.seal(v, uintTag)
 }
 
 // Sum returns the ID of the fields added so far. It does not change h.

@@ -52,7 +52,7 @@ func (h *Hasher) AddLine(k LineKey) {
 	case k.huge != "":
 		h.AddString(k.huge)
 	default:
-		h.step(uint64(k.coef))
-		h.AddUint64(uint64(uint32(k.exp)) | 1<<32)
+		h.absorb(uint64(k.coef))
+		h.seal(uint64(uint32(k.exp))|1<<32, uintTag)
 	}
 }
