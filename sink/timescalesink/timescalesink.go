@@ -3,18 +3,17 @@
 //
 // Each Write is one COPY in binary format, which the sink encodes itself for
 // the table EnsureSchema creates, without an allocation per row. Rows are
-// keyed by (source_time, id): an event's ID already hashes its provider
-// time, so the key is the ID, and the time makes it a key a hypertable
-// partitioned on source_time can enforce. The time
-// comes first because events arrive nearly in time order, so the key's index
-// grows at its right edge; led by the random ID, every row landed on a
-// random leaf page, and COPY ran 1.3-1.45 times slower. (A lookup by ID
-// alone therefore wants the time too.) A re-delivered event (a retry after
-// a lost acknowledgement, a replay after a crash, the same update through
-// two streams) is stored once: when a COPY meets a row that is already
-// there, the batch is written again through a temporary staging table with
-// INSERT … ON CONFLICT DO NOTHING. [ModeStaging] takes that path for every
-// batch.
+// keyed by (source_time, id): an event's ID already hashes its provider time,
+// so the key is the ID, and the time makes it a key a hypertable partitioned
+// on source_time can enforce. The time comes first because events arrive
+// nearly in time order, so the key's index grows at its right edge; led by
+// the random ID, every row landed on a random leaf page, and COPY ran
+// 1.3-1.45 times slower. (A lookup by ID alone therefore wants the time too.)
+// A re-delivered event (a retry after a lost acknowledgement, a replay after
+// a crash, the same update through two streams) is stored once: when a COPY
+// meets a row that is already there, the batch is written again through a
+// temporary staging table with INSERT … ON CONFLICT DO NOTHING. [ModeStaging]
+// takes that path for every batch.
 //
 // Times are timestamptz, which keeps microseconds; the received_at_ns and
 // source_time_ns columns keep the nanoseconds beyond, so an event reads back
