@@ -52,10 +52,7 @@ func appendRow(b []byte, e *odds.Event) ([]byte, error) {
 	if e.Seq > math.MaxInt64 {
 		return b, fmt.Errorf("%w: %d", errSeqRange, e.Seq)
 	}
-	src, srcNS := e.SourceTime, int16(e.SourceTime.Nanosecond()%1000)
-	if src.IsZero() {
-		src, srcNS = e.ReceivedAt, -1
-	}
+	src, srcNS := sourceTime(e)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(Columns)))
 
 	b = binary.BigEndian.AppendUint32(b, 16)
@@ -89,6 +86,15 @@ func appendRow(b []byte, e *odds.Event) ([]byte, error) {
 	b = appendText(b, e.Status.String())
 	b = binary.BigEndian.AppendUint32(b, 8)
 	return binary.BigEndian.AppendUint64(b, e.Seq), nil
+}
+
+// sourceTime returns what the source_time and source_time_ns columns hold:
+// the provider time, or the receive time and -1 when there is none.
+func sourceTime(e *odds.Event) (time.Time, int16) {
+	if e.SourceTime.IsZero() {
+		return e.ReceivedAt, -1
+	}
+	return e.SourceTime, int16(e.SourceTime.Nanosecond() % 1000)
 }
 
 func appendInt16(b []byte, v int16) []byte {

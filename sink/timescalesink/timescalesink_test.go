@@ -363,10 +363,7 @@ func pgxRows(events []odds.Event) [][]any {
 	rows := make([][]any, len(events))
 	for i := range events {
 		e := &events[i]
-		src, srcNS := e.SourceTime, int16(e.SourceTime.Nanosecond()%1000)
-		if src.IsZero() {
-			src, srcNS = e.ReceivedAt, -1
-		}
+		src, srcNS := sourceTime(e)
 		var id pgtype.UUID
 		id.Valid = true
 		for k := range 8 {
