@@ -18,9 +18,10 @@ type WindowConfig struct {
 	Window time.Duration
 	// MaxKeys bounds the IDs held at once (default 1<<20, about 40 MiB when
 	// full); past it the oldest are evicted first, and counted. Memory grows
-	// with use, fourfold at a time, up to the bound. Size it to how late re-sends come: a window
-	// far larger than the processor's caches costs a cache miss per check,
-	// and its random reads evict what the rest of the pipeline keeps there.
+	// with use, fourfold at a time, up to the bound. Size it to how late
+	// re-sends come: a window far larger than the processor's caches costs a
+	// cache miss per check, and its random reads evict what the rest of the
+	// pipeline keeps there.
 	MaxKeys int
 	// Shards splits the window so concurrent callers rarely contend
 	// (default 16; rounded up to a power of two).
