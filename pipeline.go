@@ -1,6 +1,7 @@
 package oddsflow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 // are required; the rest is optional.
 type Config struct {
 	// Source yields raw envelopes; the pipeline ends when it returns io.EOF.
+	// Each envelope is released (see [collect.Envelope.Release]) once it is
+	// normalized; its dead letter, if any, keeps a copy of the payload.
 	Source collect.Source
 	// Normalizer turns envelopes into events. A stateful one (betfair)
 	// sees each stream's envelopes in order (see Workers).
@@ -219,6 +222,9 @@ func (p *Pipeline) work(ctx context.Context, id int, q <-chan collect.Envelope) 
 		events, acks, letters = events[:0], acks[:0], letters[:0]
 		for {
 			events, letters = p.normalize(events, letters, env)
+			if env.Release != nil {
+				env.Release()
+			}
 			if env.Ack != nil {
 				acks = append(acks, env.Ack)
 			}
@@ -270,7 +276,7 @@ func (p *Pipeline) normalize(events []odds.Event, letters []sink.Letter, env col
 	if err != nil {
 		p.deadLetters.Add(1)
 		letters = append(letters, sink.Letter{Stage: "normalize", Reason: err.Error(), Err: err,
-			Provider: env.Provider, Schema: env.Schema, Payload: env.Payload, At: env.ReceivedAt})
+			Provider: env.Provider, Schema: env.Schema, Payload: bytes.Clone(env.Payload), At: env.ReceivedAt}) // released before it is buried
 	}
 	p.events.Add(uint64(len(events) - start))
 	kept := events[:start]

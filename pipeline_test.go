@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/oddsflow/oddsflow"
 	"github.com/oddsflow/oddsflow/collect"
 	"github.com/oddsflow/oddsflow/dedupe"
@@ -265,5 +267,63 @@ func TestPipelineFlushesBeforeAck(t *testing.T) {
 	}
 	if acked.Load() != 50 || atAck[0] == 0 {
 		t.Fatalf("acknowledged %d, the first when %d events were stored", acked.Load(), atAck[0])
+	}
+}
+
+// The pipeline releases each envelope once, after normalizing it, and its
+// dead letters keep the payload as received even when the collector reuses
+// the memory at once (here, scribbles over it).
+func TestPipelineReleasesEachEnvelope(t *testing.T) {
+	run := func(envs []collect.Envelope) (*sink.Memory, *sink.Memory) {
+		store, dlq := &sink.Memory{}, &sink.Memory{}
+		p, err := oddsflow.New(oddsflow.Config{Source: collect.Slice(envs...), Normalizer: registry(),
+			Deduper: dedupe.NewWindow(dedupe.WindowConfig{}), Sink: store, DeadLetter: dlq, Workers: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return store, dlq
+	}
+	wantStore, wantDLQ := run(feed(1000, 20, 3, nil))
+	envs := feed(1000, 20, 3, nil)
+	released := make([]atomic.Int32, len(envs))
+	for i := range envs {
+		payload := envs[i].Payload
+		envs[i].Release = func() {
+			released[i].Add(1)
+			for j := range payload {
+				payload[j] = 'X'
+			}
+		}
+	}
+	store, dlq := run(envs)
+	for i := range released {
+		if n := released[i].Load(); n != 1 {
+			t.Fatalf("envelope %d released %d times", i, n)
+		}
+	}
+	lines := func(m *sink.Memory) []string {
+		var out []string
+		for _, e := range m.Events() {
+			out = append(out, string(e.AppendJSON(nil)))
+		}
+		slices.Sort(out) // the workers interleave markets differently each run
+		return out
+	}
+	if diff := cmp.Diff(lines(wantStore), lines(store)); diff != "" || wantStore.Len() == 0 {
+		t.Errorf("written events differ (-without release +with):\n%s", diff)
+	}
+	payloads := func(m *sink.Memory) []string {
+		var out []string
+		for _, l := range m.Letters() {
+			out = append(out, string(l.Payload))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if diff := cmp.Diff(payloads(wantDLQ), payloads(dlq)); diff != "" || len(payloads(dlq)) == 0 {
+		t.Errorf("dead letters' payloads differ (-without release +with):\n%s", diff)
 	}
 }

@@ -46,6 +46,15 @@ type Envelope struct {
 	// handled downstream, so it may commit its position (Kafka offsets).
 	// Call it once, after the sink has acknowledged the events.
 	Ack func()
+
+	// Release, when set, gives Payload's memory back to the collector, which
+	// reads later messages into it. Call it at most once, when nothing will
+	// read Payload again: after normalizing, with a copy made of anything
+	// kept, such as a dead letter. Not calling it is always safe: the memory
+	// is then the garbage collector's to free. A pipeline releases every
+	// envelope, so that a busy feed's payloads cost no allocation and no
+	// collection.
+	Release func()
 }
 
 // Source is a stream of envelopes.

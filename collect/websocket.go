@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -62,8 +63,9 @@ type WebSocket struct {
 
 	now      func() time.Time // the injected clock, or nil for time.Now
 	conn     *websocket.Conn
-	extended time.Time // when the read deadline last moved
-	slab     []byte    // payloads are read into its free tail
+	extended time.Time  // when the read deadline last moved
+	slab     *slab      // payloads are read into its free tail
+	spares   chan *slab // released slabs, for reuse
 	stopPing chan struct{}
 	pingDone chan struct{}
 
@@ -84,7 +86,7 @@ func NewWebSocket(cfg WebSocketConfig) *WebSocket {
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = 1 << 20
 	}
-	return &WebSocket{cfg: cfg, now: cfg.Now, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), lifecycle: newLifecycle()}
+	return &WebSocket{cfg: cfg, now: cfg.Now, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), lifecycle: newLifecycle(), spares: make(chan *slab, spareSlabs)}
 }
 
 // Next returns the next message, connecting or reconnecting as needed. It
@@ -113,7 +115,7 @@ func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
 			}
 			w.rc.up()
 		}
-		payload, err := w.read()
+		payload, slab, err := w.read()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				err = fmt.Errorf("%w (%d bytes): %v", ErrFrameTooLarge, w.cfg.ReadLimit, err)
@@ -136,7 +138,7 @@ func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
 		if w.now != nil {
 			recv = w.now()
 		}
-		env := Envelope{Provider: w.cfg.Provider, Schema: w.cfg.Schema, Payload: payload, ReceivedAt: recv}
+		env := Envelope{Provider: w.cfg.Provider, Schema: w.cfg.Schema, Payload: payload, ReceivedAt: recv, Release: slab.release}
 		var pos Position
 		if w.cfg.Position != nil {
 			pos = w.cfg.Position(payload)
@@ -144,39 +146,95 @@ func (w *WebSocket) Next(ctx context.Context) (Envelope, error) {
 		if w.rc.deliver(&env, pos) {
 			return env, nil
 		}
+		slab.unref() // delivered before: skipped
 	}
 }
 
 // slabSize is the size of the blocks message payloads are read into.
 const slabSize = 64 << 10
 
-// read reads the next message into the current slab: one allocation per
-// slab, not one or more per message, keeps the garbage collector, and the
-// pauses it adds to every stage's latency, out of the collector's hot path.
-// Payloads are capped slices, so appending to one never writes into the
-// next. A payload kept after its envelope is handled keeps its whole slab
-// alive, one more reason sinks copy what they keep (see sink.DeadLetter).
-func (w *WebSocket) read() ([]byte, error) {
+// spareSlabs bounds the released slabs a collector keeps for reuse: 1 MiB,
+// enough for the messages a pipeline has in flight at hundreds of thousands
+// a second.
+const spareSlabs = 16
+
+// A slab is a block that payloads are read into one after another. Its
+// count is of the envelopes that hold its payloads, plus one while it is the
+// block being read into; when it drops to zero, nothing reads the block any
+// more, and it goes back to its collector's spares.
+type slab struct {
+	buf     []byte
+	refs    atomic.Int32
+	release func()     // unref as a func value made once, so that envelopes carry it without allocating
+	spares  chan *slab // where it goes when released; nil for an outsized slab
+}
+
+func (s *slab) unref() {
+	switch n := s.refs.Add(-1); {
+	case n < 0:
+		panic("collect: envelope released twice")
+	case n == 0 && s.spares != nil:
+		s.buf = s.buf[:0]
+		select {
+		case s.spares <- s:
+		default: // spares enough: the garbage collector takes this one
+		}
+	}
+}
+
+// newSlab returns a slab of at least size bytes, a spare if it can, counted
+// once for the collector reading into it.
+func (w *WebSocket) newSlab(size int) *slab {
+	var s *slab
+	if size <= slabSize {
+		select {
+		case s = <-w.spares:
+		default:
+			s = &slab{buf: make([]byte, 0, slabSize), spares: w.spares}
+		}
+	} else {
+		s = &slab{buf: make([]byte, 0, size)}
+	}
+	if s.release == nil {
+		s.release = s.unref
+	}
+	s.refs.Store(1)
+	return s
+}
+
+// read reads the next message into the current slab and counts the slab
+// once more for it: one allocation per slab, not one or more per message,
+// and none at all once envelopes are released, keeps the garbage collector,
+// and the pauses it adds to every stage's latency, out of the collector's
+// hot path. Payloads are capped slices, so appending to one never writes
+// into the next.
+func (w *WebSocket) read() ([]byte, *slab, error) {
 	_, r, err := w.conn.NextReader()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	start := len(w.slab)
+	if w.slab == nil {
+		w.slab = w.newSlab(slabSize)
+	}
+	start := len(w.slab.buf)
 	for {
-		if len(w.slab) == cap(w.slab) { // full: carry the message so far to a new slab
-			n := len(w.slab) - start
-			next := make([]byte, n, max(slabSize, 2*n))
-			copy(next, w.slab[start:])
+		if len(w.slab.buf) == cap(w.slab.buf) { // full: carry the message so far to a new slab
+			n := len(w.slab.buf) - start
+			next := w.newSlab(2 * n)
+			next.buf = append(next.buf, w.slab.buf[start:]...)
+			w.slab.unref() // it is read into no more; its envelopes may still hold it
 			w.slab, start = next, 0
 		}
-		m, err := r.Read(w.slab[len(w.slab):cap(w.slab)])
-		w.slab = w.slab[:len(w.slab)+m]
+		s := w.slab
+		m, err := r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+m]
 		if err == io.EOF {
-			return w.slab[start:len(w.slab):len(w.slab)], nil
+			s.refs.Add(1)
+			return s.buf[start:len(s.buf):len(s.buf)], s, nil
 		}
 		if err != nil {
-			w.slab = w.slab[:start]
-			return nil, err
+			s.buf = s.buf[:start]
+			return nil, nil, err
 		}
 	}
 }

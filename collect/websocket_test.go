@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 )
@@ -342,4 +343,63 @@ func TestWebSocketPayloadsAreSeparate(t *testing.T) {
 			t.Fatalf("message %d: %d bytes, want %d as sent", i, len(got[i]), len(sent[i]))
 		}
 	}
+}
+
+// A released slab is read into again; one that still holds an unreleased
+// payload is not, so that payload keeps its bytes.
+func TestWebSocketReusesReleasedSlabs(t *testing.T) {
+	var sent [][]byte
+	for i := range 400 { // about six slabs
+		sent = append(sent, bytes.Repeat([]byte{byte('a' + i%26)}, 1000))
+	}
+	ws := NewWebSocket(WebSocketConfig{URL: serveMessages(t, websocket.TextMessage, sent)})
+	defer ws.Close()
+	next := func(i int) Envelope {
+		env, err := ws.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(env.Payload, sent[i]) {
+			t.Fatalf("message %d: %.20q, want %.20q", i, env.Payload, sent[i])
+		}
+		return env
+	}
+	held := next(0)
+	for i := 1; i < 200; i++ {
+		next(i).Release()
+	}
+	var spares []*slab
+	for len(ws.spares) > 0 {
+		spares = append(spares, <-ws.spares)
+	}
+	if len(spares) == 0 {
+		t.Fatal("no slab came back after its envelopes were released")
+	}
+	for _, s := range spares {
+		ws.spares <- s
+	}
+	reused := 0
+	for i := 200; i < 400; i++ {
+		env := next(i)
+		at := uintptr(unsafe.Pointer(unsafe.SliceData(env.Payload)))
+		for _, s := range spares {
+			if base := uintptr(unsafe.Pointer(unsafe.SliceData(s.buf))); at >= base && at < base+uintptr(cap(s.buf)) {
+				reused++
+			}
+		}
+		env.Release()
+	}
+	if reused == 0 {
+		t.Error("no later message was read into a released slab")
+	}
+	if !bytes.Equal(held.Payload, sent[0]) {
+		t.Errorf("an unreleased payload was overwritten: %.20q", held.Payload)
+	}
+	held.Release()
+	defer func() {
+		if recover() == nil {
+			t.Error("a second release did not panic")
+		}
+	}()
+	held.Release()
 }
