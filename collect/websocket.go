@@ -86,7 +86,11 @@ func NewWebSocket(cfg WebSocketConfig) *WebSocket {
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = 1 << 20
 	}
-	return &WebSocket{cfg: cfg, now: cfg.Now, rc: newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now), lifecycle: newLifecycle(), spares: make(chan *slab, spareSlabs)}
+	return &WebSocket{
+		cfg: cfg, now: cfg.Now, lifecycle: newLifecycle(),
+		rc:     newReconnector(cfg.Provider, cfg.Hooks, cfg.Backoff, cfg.DownThreshold, cfg.Now),
+		spares: make(chan *slab, spareSlabs),
+	}
 }
 
 // Next returns the next message, connecting or reconnecting as needed. It
