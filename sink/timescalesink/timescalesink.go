@@ -30,6 +30,7 @@ package timescalesink
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
@@ -282,10 +283,7 @@ func Scan(rows pgx.Rows) ([]odds.Event, error) {
 		if err := rows.Scan(&id, &recv, &recvNS, &src, &srcNS, &e.Provider, &e.Market, &e.Selection, &side, &price, &size, &line, &status, &seq); err != nil {
 			return nil, err
 		}
-		for k := range 8 {
-			e.ID.Hi = e.ID.Hi<<8 | uint64(id.Bytes[k])
-			e.ID.Lo = e.ID.Lo<<8 | uint64(id.Bytes[8+k])
-		}
+		e.ID.Hi, e.ID.Lo = binary.BigEndian.Uint64(id.Bytes[:8]), binary.BigEndian.Uint64(id.Bytes[8:]) // as appendRow writes them
 		e.ReceivedAt = recv.Time.UTC().Add(time.Duration(recvNS))
 		if srcNS >= 0 {
 			e.SourceTime = src.Time.UTC().Add(time.Duration(srcNS))

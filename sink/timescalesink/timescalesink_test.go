@@ -2,6 +2,7 @@ package timescalesink
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -364,12 +365,9 @@ func pgxRows(events []odds.Event) [][]any {
 	for i := range events {
 		e := &events[i]
 		src, srcNS := sourceTime(e)
-		var id pgtype.UUID
-		id.Valid = true
-		for k := range 8 {
-			id.Bytes[k] = byte(e.ID.Hi >> (56 - 8*k))
-			id.Bytes[8+k] = byte(e.ID.Lo >> (56 - 8*k))
-		}
+		id := pgtype.UUID{Valid: true}
+		binary.BigEndian.PutUint64(id.Bytes[:8], e.ID.Hi)
+		binary.BigEndian.PutUint64(id.Bytes[8:], e.ID.Lo)
 		rows[i] = []any{
 			id,
 			pgtype.Timestamptz{Time: e.ReceivedAt, Valid: true},
