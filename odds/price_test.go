@@ -2,7 +2,9 @@ package odds
 
 import (
 	"errors"
+	"fmt"
 	"math/big"
+	"sync"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -52,6 +54,37 @@ func TestAmericanTableMatchesComputation(t *testing.T) {
 		if want := americanNegative(decimal.NewFromInt(a)); !neg.d.Equal(want) {
 			t.Fatalf("-%d: table %s, computed %s", a, neg, want)
 		}
+	}
+}
+
+// Goroutines that convert the same prices at once all get the exact price
+// (and, under -race, share the cache without a data race).
+func TestFromAmericanConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for a := int64(7000); a <= 7300; a++ {
+				v := a
+				if (a+int64(g))%2 == 0 {
+					v = -a
+				}
+				p, err := FromAmerican(v)
+				want := americanPositive(decimal.NewFromInt(v))
+				if v < 0 {
+					want = americanNegative(decimal.NewFromInt(-v))
+				}
+				if err != nil || !p.d.Equal(want) {
+					errs <- fmt.Sprintf("FromAmerican(%d) = %s, %v; want %s", v, p, err, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
 
