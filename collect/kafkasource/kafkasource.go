@@ -62,13 +62,18 @@ func Record(topic string, env collect.Envelope) *kgo.Record {
 // record's partition, the unit Kafka keeps in order. Without headers the
 // provider is the topic, and the receive time the record's timestamp.
 func Envelope(r *kgo.Record) collect.Envelope {
+	return decode(r, func(b []byte) string { return string(b) })
+}
+
+// decode is Envelope, with the provider and schema names made by name.
+func decode(r *kgo.Record, name func([]byte) string) collect.Envelope {
 	env := collect.Envelope{Provider: r.Topic, Payload: r.Value, ReceivedAt: r.Timestamp, Stream: uint32(r.Partition)}
 	for _, h := range r.Headers {
 		switch h.Key {
 		case HeaderProvider:
-			env.Provider = string(h.Value)
+			env.Provider = name(h.Value)
 		case HeaderSchema:
-			env.Schema = string(h.Value)
+			env.Schema = name(h.Value)
 		case HeaderReceivedAt:
 			if ns, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
 				env.ReceivedAt = time.Unix(0, ns).UTC()
@@ -100,9 +105,14 @@ func ConsumerOpts() []kgo.Opt {
 type Source struct {
 	client *kgo.Client
 	buf    []*kgo.Record
+	names  []string // provider and schema names seen, so that each is made once
 
 	mu    sync.Mutex
 	parts map[partition]*tracker
+	// marks and marked are handed to MarkCommitOffsets, which only reads
+	// them: kept, they cost no allocation per acknowledgement.
+	marks  map[string]map[int32]kgo.EpochOffset
+	marked map[int32]kgo.EpochOffset
 }
 
 type partition struct {
@@ -110,19 +120,26 @@ type partition struct {
 	part  int32
 }
 
-// tracker follows one partition: the offsets delivered, in order, and which
-// of them are acknowledged.
+// tracker follows one partition: the records delivered and not yet
+// committable, oldest first, and which of them are acknowledged.
 type tracker struct {
-	pending []int64 // delivered, oldest first; pending[head:] not yet committable
+	offsets []int64 // offsets[head:] are delivered and not yet committable
+	acked   []bool  // beside offsets
 	head    int     // a moving start, so that committing is not a copy of the rest
-	acked   map[int64]bool
+	base    uint64  // delivery number of offsets[0]
+	last    int64   // offset of the last record delivered
 	epoch   int32
 }
 
 // New returns a Source over client, which the caller configures (seed
 // brokers, ConsumerGroup, ConsumeTopics, and [ConsumerOpts]) and closes.
 func New(client *kgo.Client) *Source {
-	return &Source{client: client, parts: make(map[partition]*tracker)}
+	return &Source{
+		client: client,
+		parts:  make(map[partition]*tracker),
+		marks:  make(map[string]map[int32]kgo.EpochOffset, 1),
+		marked: make(map[int32]kgo.EpochOffset, 1),
+	}
 }
 
 // Next returns the next record's envelope. Its Seq is the record's offset
@@ -150,56 +167,94 @@ func (s *Source) Next(ctx context.Context) (collect.Envelope, error) {
 	r := s.buf[0]
 	s.buf[0] = nil
 	s.buf = s.buf[1:]
-	s.delivered(r)
-	env := Envelope(r)
+	return s.envelope(r), nil
+}
+
+// envelope tracks r as delivered and returns its envelope.
+func (s *Source) envelope(r *kgo.Record) collect.Envelope {
+	k := partition{r.Topic, r.Partition}
+	t, n := s.delivered(k, r)
+	env := decode(r, s.name)
 	if env.Seq == 0 {
 		env.Seq = uint64(r.Offset) + 1
 	}
-	env.Token = r.Topic + "/" + strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
-	env.Ack = func() { s.ack(r) }
-	return env, nil
+	var token [64]byte
+	b := append(token[:0], r.Topic...)
+	b = strconv.AppendInt(append(b, '/'), int64(r.Partition), 10)
+	b = strconv.AppendInt(append(b, '/'), r.Offset, 10)
+	env.Token = string(b)
+	env.Ack = func() { s.ack(k, t, n) }
+	return env
 }
 
-func (s *Source) delivered(r *kgo.Record) {
+// maxNames bounds the names a Source remembers; a topic that carries more
+// providers and schemas than this just allocates the rest.
+const maxNames = 32
+
+// name returns b as a string, made once for each name a topic carries.
+func (s *Source) name(b []byte) string {
+	for _, n := range s.names {
+		if n == string(b) {
+			return n
+		}
+	}
+	n := string(b)
+	if len(s.names) < maxNames {
+		s.names = append(s.names, n)
+	}
+	return n
+}
+
+// delivered records r as delivered on partition k and returns its tracker
+// and its delivery number there.
+func (s *Source) delivered(k partition, r *kgo.Record) (*tracker, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := partition{r.Topic, r.Partition}
 	t := s.parts[k]
-	if t == nil || (len(t.pending) > t.head && r.Offset <= t.pending[len(t.pending)-1]) {
+	if t == nil || r.Offset <= t.last {
 		// New, or rewound: the partition was given back and is read again
-		// from its last commit. What was pending will be delivered again.
-		t = &tracker{acked: make(map[int64]bool)}
+		// from its last commit. What was pending will be delivered again,
+		// and acknowledgements of the earlier deliveries no longer count.
+		t = &tracker{}
 		s.parts[k] = t
 	}
 	t.epoch = r.LeaderEpoch
-	t.pending = append(t.pending, r.Offset)
+	t.last = r.Offset
+	t.offsets = append(t.offsets, r.Offset)
+	t.acked = append(t.acked, false)
+	return t, t.base + uint64(len(t.offsets)-1)
 }
 
-// ack marks r done and moves the partition's commit mark past every
-// acknowledged record with nothing unacknowledged before it.
-func (s *Source) ack(r *kgo.Record) {
+// ack marks delivery n of partition k done and moves the partition's commit
+// mark past every acknowledged record with nothing unacknowledged before it.
+func (s *Source) ack(k partition, t *tracker, n uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.parts[partition{r.Topic, r.Partition}]
-	if t == nil {
+	i := int(n - t.base)
+	if s.parts[k] != t || n < t.base || i < t.head {
+		return // the partition was read again since, or this was acknowledged before
+	}
+	t.acked[i] = true
+	j := t.head
+	for j < len(t.offsets) && t.acked[j] {
+		j++
+	}
+	if j == t.head {
 		return
 	}
-	t.acked[r.Offset] = true
-	n := t.head
-	for n < len(t.pending) && t.acked[t.pending[n]] {
-		delete(t.acked, t.pending[n])
-		n++
-	}
-	if n == t.head {
-		return
-	}
-	mark := t.pending[n-1] + 1
-	t.head = n
-	if t.head > len(t.pending)/2 { // compact now and then: amortized, not per ack
-		t.pending = append(t.pending[:0], t.pending[t.head:]...)
+	mark := t.offsets[j-1] + 1
+	t.head = j
+	if t.head > len(t.offsets)/2 { // compact now and then: amortized, not per ack
+		t.offsets = t.offsets[:copy(t.offsets, t.offsets[t.head:])]
+		t.acked = t.acked[:copy(t.acked, t.acked[t.head:])]
+		t.base += uint64(t.head)
 		t.head = 0
 	}
-	s.client.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{r.Topic: {r.Partition: {Epoch: t.epoch, Offset: mark}}})
+	clear(s.marked)
+	s.marked[k.part] = kgo.EpochOffset{Epoch: t.epoch, Offset: mark}
+	clear(s.marks)
+	s.marks[k.topic] = s.marked
+	s.client.MarkCommitOffsets(s.marks)
 }
 
 // Commit commits the acknowledged offsets now (the client also does so on
