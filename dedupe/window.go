@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oddsflow/oddsflow/internal/ahead"
 	"github.com/oddsflow/oddsflow/internal/byshard"
 	"github.com/oddsflow/oddsflow/odds"
 )
@@ -18,7 +19,8 @@ type WindowConfig struct {
 	Window time.Duration
 	// MaxKeys bounds the IDs held at once (default 1<<20, about 40 MiB when
 	// full); past it the oldest are evicted first, and counted. Memory grows
-	// with use, fourfold at a time, up to the bound. Size it to how late
+	// with use, fourfold at a time, up to the bound; a shard seven eighths
+	// full allocates its next step ahead. Size it to how late
 	// re-sends come: a window far larger than the processor's caches costs a
 	// cache miss per check, and its random reads evict what the rest of the
 	// pipeline keeps there.
@@ -84,6 +86,8 @@ type shard struct {
 	watermark  int64
 	prefetched uint64
 	stats      WindowStats
+	nextRing   ahead.Array[entry] // growth's arrays, faulted in ahead of it
+	nextTable  ahead.Array[uint64]
 	_          [64]byte // keep shards' locks on separate cache lines
 }
 
@@ -287,7 +291,7 @@ func (s *shard) found(slot *uint64, id odds.ID, at, window int64) (dup, ok bool)
 
 // add appends a new ID at the ring's tail, making room first, and indexes it.
 func (s *shard) add(id odds.ID, at int64) bool {
-	if int(s.tail-s.head) == len(s.ring) {
+	if held := int(s.tail - s.head); held == len(s.ring) {
 		if len(s.ring) < s.maxRing {
 			s.grow()
 		} else {
@@ -299,6 +303,14 @@ func (s *shard) add(id odds.ID, at int64) bool {
 				s.stats.Evicted++
 			}
 		}
+	} else if 8*held >= 7*len(s.ring) && len(s.ring) < s.maxRing {
+		// Seven eighths full: fault the next arrays in, a page of each an
+		// insert, so that growing is only the move.
+		n := s.nextSize()
+		s.nextRing.Prepare(n)
+		s.nextRing.Touch()
+		s.nextTable.Prepare(2 * n)
+		s.nextTable.Touch()
 	}
 	pos := s.tail
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
@@ -360,7 +372,7 @@ func (s *shard) removeHead() {
 // the price of up to four times the live keys' memory until the bound.
 func (s *shard) grow() {
 	old, omask := s.ring, uint64(len(s.ring)-1)
-	s.ring = make([]entry, min(4*len(old), s.maxRing))
+	s.ring = s.nextRing.Take(s.nextSize())
 	nmask := uint64(len(s.ring) - 1)
 	for p := s.head; p != s.tail; {
 		i, j := p&omask, p&nmask
@@ -370,13 +382,16 @@ func (s *shard) grow() {
 	}
 	last, held := uint32(s.tail)-1, uint32(s.tail-s.head)
 	oldTable := s.table
-	s.table = make([]uint64, 2*len(s.ring))
+	s.table = s.nextTable.Take(2 * len(s.ring))
 	for i, v := range oldTable {
 		if i%bucketWords != 0 && v != 0 && last-uint32(v) < held {
 			s.index(v&^0xffffffff, uint64(uint32(v)))
 		}
 	}
 }
+
+// nextSize is the ring's length after it grows.
+func (s *shard) nextSize() int { return min(4*len(s.ring), s.maxRing) }
 
 // rebuild indexes the ring's entries afresh, so that no slot holds a
 // position more than 2^32 behind the tail.

@@ -394,6 +394,41 @@ func TestWindowGrowsLikeModel(t *testing.T) {
 	}
 }
 
+// A shard seven eighths full prepares the arrays it grows into, and growing
+// takes them, with every key held as before.
+func TestWindowGrowsIntoPreparedArrays(t *testing.T) {
+	w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: 1 << 12, Shards: 1})
+	s := &w.shards[0]
+	n := uint64(0)
+	add := func(count int) {
+		for range count {
+			if w.Seen(id(n), t0) {
+				t.Fatalf("new id %d seen", n)
+			}
+			n++
+		}
+	}
+	add(7 * minRing / 8)
+	if s.nextRing.Len() != 0 || s.nextTable.Len() != 0 {
+		t.Fatalf("arrays prepared at %d of %d keys; want them at seven eighths", n, minRing)
+	}
+	add(1)
+	if s.nextRing.Len() != 4*minRing || s.nextTable.Len() != 8*minRing {
+		t.Fatalf("prepared ring %d and table %d at seven eighths; want %d and %d",
+			s.nextRing.Len(), s.nextTable.Len(), 4*minRing, 8*minRing)
+	}
+	add(minRing - int(n) + 1) // one past full: grows
+	if len(s.ring) != 4*minRing || len(s.table) != 8*minRing || s.nextRing.Len() != 0 || s.nextTable.Len() != 0 {
+		t.Fatalf("after growing: ring %d, table %d, still prepared %d and %d",
+			len(s.ring), len(s.table), s.nextRing.Len(), s.nextTable.Len())
+	}
+	for k := range n {
+		if !w.Seen(id(k), t0) {
+			t.Fatalf("id %d forgotten by growing", k)
+		}
+	}
+}
+
 // Dedupe groups large batches by shard; it must keep exactly what checking
 // the events one by one keeps, in order, with the same counts, through
 // duplicates within a batch, late events, expiry and eviction.

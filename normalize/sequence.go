@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oddsflow/oddsflow/internal/ahead"
 	"github.com/oddsflow/oddsflow/internal/byshard"
 	"github.com/oddsflow/oddsflow/odds"
 )
@@ -20,7 +21,9 @@ import (
 //
 // Selections are told apart by a 128-bit hash of their fields, as events are
 // by their [odds.ID], and kept in open-addressing tables of 40-byte slots,
-// one per shard, so that a table's growth pauses only its shard, briefly.
+// one per shard, so that a table's growth pauses only its shard, briefly: a
+// shard three eighths full allocates its next table and faults it in over
+// the admits before it is needed.
 // With hundreds of thousands of selections the tables live in main memory,
 // so [Sequencer.Filter] reads the slots of a batch's events, shard by shard,
 // before deciding any, and the cache misses overlap.
@@ -34,8 +37,9 @@ type seqShard struct {
 	mu      sync.Mutex
 	slots   []seqSlot // a power of two long, at most half full; nil until used
 	n       int       // slots in use
-	touched uint64    // sum of touch's reads, kept so they are not optimized away
-	_       [64]byte  // keep shards' locks on separate cache lines
+	next    ahead.Array[seqSlot]
+	touched uint64   // sum of touch's reads, kept so they are not optimized away
+	_       [64]byte // keep shards' locks on separate cache lines
 }
 
 type seqSlot struct {
@@ -153,6 +157,11 @@ func (sh *seqShard) touch(keys *[filterChunk]odds.ID, group []uint8) {
 func (s *seqShard) admit(k odds.ID, at position) bool {
 	if 2*(s.n+1) > len(s.slots) {
 		s.resize(max(64, 2*len(s.slots)))
+	} else if 8*(s.n+1) > 3*len(s.slots) {
+		// Three eighths full: fault the next table in, a page an admit,
+		// so that growing at half full is only the move.
+		s.next.Prepare(2 * len(s.slots))
+		s.next.Touch()
 	}
 	mask := uint64(len(s.slots) - 1)
 	i := k.Lo & mask
@@ -179,7 +188,7 @@ func (s *seqShard) admit(k odds.ID, at position) bool {
 // resize moves every selection to a table of size slots.
 func (s *seqShard) resize(size int) {
 	old := s.slots
-	s.slots = make([]seqSlot, size)
+	s.slots = s.next.Take(size)
 	mask := uint64(size - 1)
 	for _, e := range old {
 		if e.key == (odds.ID{}) {

@@ -189,3 +189,43 @@ func TestSequencerFilterMatchesAdmit(t *testing.T) {
 		}
 	}
 }
+
+// A shard three eighths full prepares the table it grows into at half full,
+// and every selection keeps its position through the move.
+func TestSequencerGrowsIntoPreparedTable(t *testing.T) {
+	var s Sequencer
+	sh := &s.shards[0]
+	var admitted []odds.Event
+	market := 0
+	admitNew := func(count int) {
+		for ; count > 0; market++ {
+			e := odds.Event{Provider: "p", Market: fmt.Sprint("m", market), Selection: "home", SourceTime: t0}
+			if selection(&e).Hi>>60 != 0 {
+				continue // another shard's
+			}
+			if !s.Admit(&e) {
+				t.Fatalf("new selection %s refused", e.Market)
+			}
+			admitted = append(admitted, e)
+			count--
+		}
+	}
+	admitNew(24) // the first admit makes a table of 64
+	if len(sh.slots) != 64 || sh.next.Len() != 0 {
+		t.Fatalf("%d selections: table %d, prepared %d; want 64 and none yet", sh.n, len(sh.slots), sh.next.Len())
+	}
+	admitNew(1)
+	if sh.next.Len() != 128 {
+		t.Fatalf("%d selections: prepared %d; want 128", sh.n, sh.next.Len())
+	}
+	admitNew(8) // past half full: grows
+	if len(sh.slots) != 128 || sh.next.Len() != 0 {
+		t.Fatalf("%d selections: table %d, prepared %d; want 128 and none", sh.n, len(sh.slots), sh.next.Len())
+	}
+	for _, e := range admitted {
+		e.SourceTime = t0.Add(-time.Second)
+		if s.Admit(&e) {
+			t.Fatalf("selection %s lost its position in the move: an older update was admitted", e.Market)
+		}
+	}
+}
