@@ -187,12 +187,16 @@ func TestMarkFollowsAcknowledgedPrefix(t *testing.T) {
 	deliver := func(part int32, off int64) func() {
 		return src.envelope(&kgo.Record{Topic: "odds.raw", Partition: part, Offset: off}).Ack
 	}
-	mark := func(part int32) int64 {
-		eo, ok := cl.MarkedOffsets()["odds.raw"][part]
-		if !ok {
-			return -1
+	// wantMark checks partition part's mark after what was done (-1: none).
+	wantMark := func(part int32, want int64, after string) {
+		t.Helper()
+		got := int64(-1)
+		if eo, ok := cl.MarkedOffsets()["odds.raw"][part]; ok {
+			got = eo.Offset
 		}
-		return eo.Offset
+		if got != want {
+			t.Fatalf("partition %d mark %d after %s; want %d", part, got, after, want)
+		}
 	}
 	var first []func()
 	for off := range int64(6) {
@@ -200,29 +204,19 @@ func TestMarkFollowsAcknowledgedPrefix(t *testing.T) {
 	}
 	other := deliver(1, 0)
 	first[1]()
-	if m := mark(0); m != -1 {
-		t.Fatalf("mark %d after acknowledging offset 1 alone; want none", m)
-	}
+	wantMark(0, -1, "acknowledging offset 1 alone")
 	first[0]()
 	first[0]()
-	if m := mark(0); m != 2 {
-		t.Fatalf("mark %d after acknowledging offsets 0 and 1; want 2", m)
-	}
+	wantMark(0, 2, "acknowledging offsets 0 and 1, 0 twice")
 	other()
-	if m := mark(1); m != 1 {
-		t.Fatalf("partition 1 mark %d; want 1", m)
-	}
+	wantMark(1, 1, "acknowledging its offset 0")
 	// Partition 0 is read again from offset 2.
 	again := deliver(0, 2)
 	first[2]()
 	first[3]()
-	if m := mark(0); m != 2 {
-		t.Fatalf("mark %d after acknowledging superseded deliveries; want it to stay at 2", m)
-	}
+	wantMark(0, 2, "acknowledging superseded deliveries")
 	again()
-	if m := mark(0); m != 3 {
-		t.Fatalf("mark %d after acknowledging the new delivery of offset 2; want 3", m)
-	}
+	wantMark(0, 3, "acknowledging the new delivery of offset 2")
 }
 
 func FuzzEnvelope(f *testing.F) {
