@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/oddsflow/oddsflow/internal/ahead"
 	"github.com/oddsflow/oddsflow/odds"
 )
 
@@ -223,6 +225,38 @@ func BenchmarkWindowDedupe(b *testing.B) {
 				w.Dedupe(ctx, batch)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/check")
+		})
+	}
+}
+
+// BenchmarkWindowGrowth times the one check that grows a shard from 16,384
+// to 65,536 keys (16,384 move), into memory just returned to the operating
+// system, as a growing process's fresh memory is: with the arrays faulted in
+// ahead over the inserts before, as the Window does, and with them dropped
+// first, as before it did.
+func BenchmarkWindowGrowth(b *testing.B) {
+	ids := benchIDs(1<<14 + 1)
+	for _, faultedAhead := range []bool{true, false} {
+		name := map[bool]string{true: "faulted-ahead", false: "fresh-memory"}[faultedAhead]
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: 1 << 16, Shards: 1})
+				for _, id := range ids[:1<<14] {
+					w.Seen(id, t0)
+				}
+				s := &w.shards[0]
+				if !faultedAhead {
+					s.nextRing, s.nextTable = ahead.Array[entry]{}, ahead.Array[uint64]{}
+				}
+				debug.FreeOSMemory() // what earlier runs left is fresh again
+				b.StartTimer()
+				w.Seen(ids[1<<14], t0)
+				b.StopTimer()
+				if len(s.ring) != 1<<16 {
+					b.Fatalf("ring of %d after the growing check; want %d", len(s.ring), 1<<16)
+				}
+			}
 		})
 	}
 }

@@ -92,7 +92,10 @@ for s in $sections; do
 		;;
 	dedupe)
 		echo "== dedupe: Window checks (one core) and memory per key"
-		GOMAXPROCS=1 go test -run '^$' -bench . -benchmem -benchtime 1s ./dedupe/ | grep -E '^Benchmark'
+		GOMAXPROCS=1 go test -run '^$' -bench 'Window(Seen|Dedupe|Memory)' -benchmem -benchtime 1s ./dedupe/ | grep -E '^Benchmark'
+		echo "== growth: a shard's growing insert into memory faulted in ahead vs fresh memory"
+		go test -run '^$' -bench WindowGrowth -benchtime 100x ./dedupe/ | grep -E '^Benchmark'
+		go test -run '^$' -bench SequencerGrowth -benchtime 200x ./normalize/ | grep -E '^Benchmark'
 		need_servers
 		echo "== dedupe: redisdedupe, batches of 256"
 		(cd dedupe/redisdedupe && go test -run '^$' -bench . -benchtime 2s ./ | grep -E '^Benchmark')

@@ -2,14 +2,15 @@
 // the table needs it, and faults its memory in a page at a time.
 //
 // Fresh memory costs a page fault on its first write, microseconds a page.
-// A table that grows all at once pays them together: moving 4,096 entries of
-// 40 bytes into a new 640 KiB array took 0.7-0.86 ms on a fresh array and
-// 40-70 µs on one already faulted in. The shards of the dedupe window and the
-// sequencer fill at the same rate, so all sixteen grew within milliseconds of
-// each other, and at 200K messages/s those bursts set the pipeline's p99
-// latency in its first half second to 4-7 ms, against 0.8-0.9 ms after it.
-// Faulting the next array in over the inserts that come before growth leaves
-// growth the move alone.
+// A table that grows all at once pays them together, and the shards of the
+// dedupe window and of the sequencer fill at the same rate, so all sixteen
+// grew within milliseconds of each other: at 200K messages/s those bursts
+// set the pipeline's p99 latency in its first half second to 4-7 ms,
+// against 0.8-0.9 ms after it. Faulting the next array in over the inserts
+// that come before growth leaves growth the move alone:
+// BenchmarkSequencerGrowth moves 4,096 selections in 82 µs against 495 µs
+// into fresh memory, and BenchmarkWindowGrowth 16,384 keys in 0.24 ms
+// against 1.05 ms.
 package ahead
 
 import "unsafe"
