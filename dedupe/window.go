@@ -19,8 +19,9 @@ type WindowConfig struct {
 	Window time.Duration
 	// MaxKeys bounds the IDs held at once (default 1<<20, about 40 MiB when
 	// full); past it the oldest are evicted first, and counted. Memory grows
-	// with use, fourfold at a time, up to the bound; a shard seven eighths
-	// full allocates its next step ahead. Size it to how late
+	// with use, fourfold at a time, up to the bound; a shard fifteen
+	// sixteenths full allocates its next step ahead (and lets it go if
+	// expiry brings it below three quarters). Size it to how late
 	// re-sends come: a window far larger than the processor's caches costs a
 	// cache miss per check, and its random reads evict what the rest of the
 	// pipeline keeps there.
@@ -303,14 +304,19 @@ func (s *shard) add(id odds.ID, at int64) bool {
 				s.stats.Evicted++
 			}
 		}
-	} else if 8*held >= 7*len(s.ring) && len(s.ring) < s.maxRing {
-		// Seven eighths full: fault the next arrays in, a page of each an
-		// insert, so that growing is only the move.
+	} else if 16*held >= 15*len(s.ring) && len(s.ring) < s.maxRing {
+		// Fifteen sixteenths full: fault the next arrays in, a page of each
+		// an insert (the sixteenth left is more inserts than they have
+		// pages), so that growing is only the move.
 		n := s.nextSize()
 		s.nextRing.Prepare(n)
 		s.nextRing.Touch()
 		s.nextTable.Prepare(2 * n)
 		s.nextTable.Touch()
+	} else if 4*held < 3*len(s.ring) && s.nextRing.Len() != 0 {
+		// Expiry keeps the shard from growing: do not hold memory for it.
+		s.nextRing.Drop()
+		s.nextTable.Drop()
 	}
 	pos := s.tail
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}

@@ -428,8 +428,8 @@ func TestWindowGrowsLikeModel(t *testing.T) {
 	}
 }
 
-// A shard seven eighths full prepares the arrays it grows into, and growing
-// takes them, with every key held as before.
+// A shard fifteen sixteenths full prepares the arrays it grows into, and
+// growing takes them, with every key held as before.
 func TestWindowGrowsIntoPreparedArrays(t *testing.T) {
 	w := NewWindow(WindowConfig{Window: time.Hour, MaxKeys: 1 << 12, Shards: 1})
 	s := &w.shards[0]
@@ -442,13 +442,13 @@ func TestWindowGrowsIntoPreparedArrays(t *testing.T) {
 			n++
 		}
 	}
-	add(7 * minRing / 8)
+	add(15 * minRing / 16)
 	if s.nextRing.Len() != 0 || s.nextTable.Len() != 0 {
-		t.Fatalf("arrays prepared at %d of %d keys; want them at seven eighths", n, minRing)
+		t.Fatalf("arrays prepared at %d of %d keys; want them at fifteen sixteenths", n, minRing)
 	}
 	add(1)
 	if s.nextRing.Len() != 4*minRing || s.nextTable.Len() != 8*minRing {
-		t.Fatalf("prepared ring %d and table %d at seven eighths; want %d and %d",
+		t.Fatalf("prepared ring %d and table %d at fifteen sixteenths; want %d and %d",
 			s.nextRing.Len(), s.nextTable.Len(), 4*minRing, 8*minRing)
 	}
 	add(minRing - int(n) + 1) // one past full: grows
@@ -460,6 +460,23 @@ func TestWindowGrowsIntoPreparedArrays(t *testing.T) {
 		if !w.Seen(id(k), t0) {
 			t.Fatalf("id %d forgotten by growing", k)
 		}
+	}
+}
+
+// A shard that expiry brings back below three quarters full lets the
+// arrays it prepared go: it may never grow into them.
+func TestWindowDropsPreparedArrays(t *testing.T) {
+	w := NewWindow(WindowConfig{Window: time.Second, MaxKeys: 1 << 12, Shards: 1})
+	s := &w.shards[0]
+	for n := range uint64(15*minRing/16 + 1) {
+		w.Seen(id(n), t0)
+	}
+	if s.nextRing.Len() == 0 {
+		t.Fatal("no arrays prepared at fifteen sixteenths full")
+	}
+	w.Seen(id(1<<40), t0.Add(2*time.Second)) // everything before has expired
+	if s.nextRing.Len() != 0 || s.nextTable.Len() != 0 {
+		t.Fatalf("%d keys held, arrays of %d and %d still prepared", s.tail-s.head, s.nextRing.Len(), s.nextTable.Len())
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // Selections are told apart by a 128-bit hash of their fields, as events are
 // by their [odds.ID], and kept in open-addressing tables of 40-byte slots,
 // one per shard, so that a table's growth pauses only its shard, briefly: a
-// shard three eighths full allocates its next table and faults it in over
+// shard seven sixteenths full allocates its next table and faults it in over
 // the admits before it is needed.
 // With hundreds of thousands of selections the tables live in main memory,
 // so [Sequencer.Filter] reads the slots of a batch's events, shard by shard,
@@ -157,9 +157,10 @@ func (sh *seqShard) touch(keys *[filterChunk]odds.ID, group []uint8) {
 func (s *seqShard) admit(k odds.ID, at position) bool {
 	if 2*(s.n+1) > len(s.slots) {
 		s.resize(max(64, 2*len(s.slots)))
-	} else if 8*(s.n+1) > 3*len(s.slots) {
-		// Three eighths full: fault the next table in, a page an admit,
-		// so that growing at half full is only the move.
+	} else if 16*(s.n+1) > 7*len(s.slots) {
+		// Seven sixteenths full: fault the next table in, a page an admit
+		// (the sixteenth left is more admits than it has pages), so that
+		// growing at half full is only the move.
 		s.next.Prepare(2 * len(s.slots))
 		s.next.Touch()
 	}

@@ -190,7 +190,7 @@ func TestSequencerFilterMatchesAdmit(t *testing.T) {
 	}
 }
 
-// A shard three eighths full prepares the table it grows into at half full,
+// A shard seven sixteenths full prepares the table it grows into at half full,
 // and every selection keeps its position through the move.
 func TestSequencerGrowsIntoPreparedTable(t *testing.T) {
 	var s Sequencer
@@ -210,7 +210,7 @@ func TestSequencerGrowsIntoPreparedTable(t *testing.T) {
 			count--
 		}
 	}
-	admitNew(24) // the first admit makes a table of 64
+	admitNew(28) // the first admit makes a table of 64
 	if len(sh.slots) != 64 || sh.next.Len() != 0 {
 		t.Fatalf("%d selections: table %d, prepared %d; want 64 and none yet", sh.n, len(sh.slots), sh.next.Len())
 	}
@@ -218,7 +218,7 @@ func TestSequencerGrowsIntoPreparedTable(t *testing.T) {
 	if sh.next.Len() != 128 {
 		t.Fatalf("%d selections: prepared %d; want 128", sh.n, sh.next.Len())
 	}
-	admitNew(8) // past half full: grows
+	admitNew(4) // past half full: grows
 	if len(sh.slots) != 128 || sh.next.Len() != 0 {
 		t.Fatalf("%d selections: table %d, prepared %d; want 128 and none", sh.n, len(sh.slots), sh.next.Len())
 	}

@@ -48,11 +48,14 @@ func (a *Array[T]) Touch() {
 // Len returns the prepared array's length, or 0 if none is prepared.
 func (a *Array[T]) Len() int { return len(a.s) }
 
+// Drop forgets the prepared array, for a table that will not grow after all.
+func (a *Array[T]) Drop() { a.s, a.touched = nil, 0 }
+
 // Take returns an array of n zero elements: the prepared one if it has n,
 // else a new one. It forgets the prepared array either way.
 func (a *Array[T]) Take(n int) []T {
 	s := a.s
-	a.s, a.touched = nil, 0
+	a.Drop()
 	if len(s) != n {
 		return make([]T, n)
 	}

@@ -58,3 +58,13 @@ func TestPrepareKeepsAnArrayOfTheSameLength(t *testing.T) {
 		t.Fatalf("Prepare of another length kept the old array")
 	}
 }
+
+func TestDropForgetsThePreparedArray(t *testing.T) {
+	var a Array[uint64]
+	a.Prepare(1024)
+	a.Touch()
+	a.Drop()
+	if a.Len() != 0 || a.touched != 0 {
+		t.Fatalf("after Drop: prepared %d, touched %d", a.Len(), a.touched)
+	}
+}
