@@ -144,3 +144,28 @@ func ExampleReplay() {
 	// 1795000001 {"a":2}
 	// EOF
 }
+
+func ExampleMerge() {
+	// Two connections to one feed, each an ordered stream of its own.
+	first := collect.Slice(
+		collect.Envelope{Provider: "simbook", Payload: []byte(`{"n":1}`)},
+		collect.Envelope{Provider: "simbook", Payload: []byte(`{"n":2}`)})
+	second := collect.Slice(collect.Envelope{Provider: "simbook", Payload: []byte(`{"n":3}`)})
+	merged := collect.Merge(first, second)
+	defer merged.Close()
+	byStream := map[uint32][]string{}
+	for {
+		env, err := merged.Next(context.Background())
+		if err != nil {
+			fmt.Println("end:", err)
+			break
+		}
+		byStream[env.Stream] = append(byStream[env.Stream], string(env.Payload))
+	}
+	fmt.Println("stream 0:", byStream[0])
+	fmt.Println("stream 1:", byStream[1])
+	// Output:
+	// end: EOF
+	// stream 0: [{"n":1} {"n":2}]
+	// stream 1: [{"n":3}]
+}

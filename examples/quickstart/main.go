@@ -3,7 +3,8 @@
 //
 // It starts a simulated provider (a WebSocket server in this process that
 // sends American-odds updates for a few hundred markets, with re-sends and
-// the occasional malformed message), collects its feed, normalizes it,
+// the occasional malformed message), collects its feed over two connections
+// (each its share of the games, merged as two streams), normalizes it,
 // drops duplicates, and writes every event to a JSONL file and the latest
 // price of each selection to an in-memory hot cache. It prints a progress
 // line every second and a table at the end.
@@ -37,6 +38,7 @@ type options struct {
 	duration time.Duration
 	rate     int
 	markets  int
+	streams  int
 	out      string
 	quiet    bool
 }
@@ -46,6 +48,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
 	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
+	flag.IntVar(&o.streams, "streams", 2, "WebSocket connections to the feed, each quoting its share of the games")
 	flag.StringVar(&o.out, "out", filepath.Join(os.TempDir(), "oddsflow-quickstart.jsonl"), `JSONL file of the events ("": keep them in memory only)`)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -58,7 +61,8 @@ func main() {
 
 // run runs the pipeline for o.duration (or until ctx ends) and reports to w.
 func run(ctx context.Context, o options, w io.Writer) (result, error) {
-	provider, err := simfeed.Start(o.rate, o.markets)
+	o.streams = max(o.streams, 1)
+	provider, err := simfeed.Start(max(o.rate/o.streams, 1), o.markets)
 	if err != nil {
 		return result{}, err
 	}
@@ -77,16 +81,25 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 
 	var reg normalize.Registry
 	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
-	ws := collect.NewWebSocket(collect.WebSocketConfig{
-		URL: provider.URL, Provider: "simbook", Schema: "outcomes-v1",
-		Handshake: func(context.Context, collect.Position) ([][]byte, error) {
-			return [][]byte{[]byte(`{"op":"subscribe","markets":"*"}`)}, nil
-		},
-	})
-	defer ws.Close()
+	// The feed comes over o.streams connections, each subscribed to its
+	// share of the games, as a busy feed is split. Merged, each is its own
+	// ordered stream, and the pipeline's workers take them in parallel.
+	var conns []collect.Source
+	for i := range o.streams {
+		ws := collect.NewWebSocket(collect.WebSocketConfig{
+			URL: provider.URL, Provider: "simbook", Schema: "outcomes-v1",
+			Handshake: func(context.Context, collect.Position) ([][]byte, error) {
+				return [][]byte{fmt.Appendf(nil, `{"op":"subscribe","markets":"*","part":%d,"of":%d}`, i, o.streams)}, nil
+			},
+		})
+		defer ws.Close()
+		conns = append(conns, ws)
+	}
+	feed := collect.Merge(conns...)
+	defer feed.Close() // first: it stops reading the connections
 
 	p, err := oddsflow.New(oddsflow.Config{
-		Source:     ws,
+		Source:     feed,
 		Normalizer: &reg,
 		Sequencer:  &normalize.Sequencer{},
 		// The simulated provider re-sends the message it has just sent. 256K

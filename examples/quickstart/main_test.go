@@ -20,7 +20,7 @@ import (
 func TestQuickstart(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "events.jsonl")
 	var report bytes.Buffer
-	res, err := run(context.Background(), options{duration: 1500 * time.Millisecond, rate: 4000, markets: 90, out: out, quiet: true}, &report)
+	res, err := run(context.Background(), options{duration: 1500 * time.Millisecond, rate: 4000, markets: 90, streams: 2, out: out, quiet: true}, &report)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +28,9 @@ func TestQuickstart(t *testing.T) {
 	s := res.Stats
 	if s.Envelopes == 0 || s.Events != s.Written+s.Duplicates+s.Late+s.DroppedByQuality {
 		t.Fatalf("counts do not add up: %+v", s)
+	}
+	if s.Late != 0 {
+		t.Errorf("%d updates dropped as late: the two connections' shares of the games overlap", s.Late)
 	}
 	if s.Duplicates == 0 || s.DeadLetters == 0 || uint64(res.Letters) != s.DeadLetters {
 		t.Errorf("the simulated feed's re-sends and malformed messages were not all caught: %+v, %d letters", s, res.Letters)

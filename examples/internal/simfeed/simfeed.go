@@ -7,6 +7,7 @@ package simfeed
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -58,9 +59,15 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.Close()
-	if _, _, err := c.ReadMessage(); err != nil { // the subscription
+	_, subscription, err := c.ReadMessage()
+	if err != nil {
 		return
 	}
+	// {"part":i,"of":n} asks for the i-th of n shares of the games, as a
+	// feed split over n connections would: each game on one connection.
+	var share struct{ Part, Of int }
+	json.Unmarshal(subscription, &share)
+	games := newGames(max(p.markets/3, 1), share.Part, share.Of)
 	// From here on the feed writes its frames itself, into a buffer flushed
 	// every flushEvery: a feed of 200K messages a second would otherwise
 	// spend a core on one write call per message. Pings are answered
@@ -102,7 +109,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 			ts := now.UnixMilli() // one clock read a tick, not a message
 			for ; due > 0; due-- {
 				sent++
-				msg, resend := p.message(rnd, ts, last, spare[:0])
+				msg, resend := games.message(rnd, ts, last, spare[:0])
 				writeFrame(out, 0x1, msg)
 				p.sent.Add(1)
 				if !resend {
@@ -143,11 +150,23 @@ func american(rnd *rand.Rand) int {
 	return 100 + rnd.IntN(350)
 }
 
+// games are the games a connection quotes: every of-th from first.
+type games struct{ first, of, n int }
+
+// newGames returns share part of of of the feed's n games (all of them for
+// a share that does not make sense).
+func newGames(n, part, of int) games {
+	if of < 1 || part < 0 || part >= of || part >= n {
+		return games{0, 1, n}
+	}
+	return games{part, of, (n - part + of - 1) / of}
+}
+
 // message appends the next message to dst, or returns last again as an exact
 // re-send. It builds the text with strconv, not fmt, so that the simulator,
 // which shares the process with the pipeline it feeds, allocates nothing per
 // message and does not add garbage-collection pauses to the latencies.
-func (p *Provider) message(rnd *rand.Rand, ts int64, last, dst []byte) (msg []byte, resend bool) {
+func (g games) message(rnd *rand.Rand, ts int64, last, dst []byte) (msg []byte, resend bool) {
 	switch x := rnd.IntN(1000); {
 	case x < 30 && last != nil:
 		return last, true
@@ -155,7 +174,7 @@ func (p *Provider) message(rnd *rand.Rand, ts int64, last, dst []byte) (msg []by
 		dst = append(dst, `{"provider":"fanduel","market_id":"nfl-2026-00001:h2h","timestamp":`...)
 		return strconv.AppendInt(dst, ts, 10), false // cut off
 	}
-	game := rnd.IntN(max(p.markets/3, 1))
+	game := g.first + g.of*rnd.IntN(g.n)
 	dst = append(dst, `{"provider":"`...)
 	dst = append(dst, books[rnd.IntN(len(books))]...)
 	dst = append(dst, `","market_id":"nfl-2026-`...)
