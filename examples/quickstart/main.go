@@ -3,8 +3,8 @@
 //
 // It starts a simulated provider (a WebSocket server in this process that
 // sends American-odds updates for a few hundred markets, with re-sends and
-// the occasional malformed message), collects its feed over two connections
-// (each its share of the games, merged as two streams), normalizes it,
+// the occasional malformed message), collects its feed (over -streams
+// connections, each its share of the games, merged), normalizes it,
 // drops duplicates, and writes every event to a JSONL file and the latest
 // price of each selection to an in-memory hot cache. It prints a progress
 // line every second and a table at the end.
@@ -48,7 +48,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
 	flag.IntVar(&o.rate, "rate", 5000, "messages per second from the simulated provider")
 	flag.IntVar(&o.markets, "markets", 300, "markets the simulated provider quotes")
-	flag.IntVar(&o.streams, "streams", 2, "WebSocket connections to the feed, each quoting its share of the games")
+	flag.IntVar(&o.streams, "streams", 1, "WebSocket connections to the feed, each quoting its share of the games")
 	flag.StringVar(&o.out, "out", filepath.Join(os.TempDir(), "oddsflow-quickstart.jsonl"), `JSONL file of the events ("": keep them in memory only)`)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -82,8 +82,8 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 	var reg normalize.Registry
 	reg.Register("simbook", "", generic.NewOutcomes(generic.Config{}))
 	// The feed comes over o.streams connections, each subscribed to its
-	// share of the games, as a busy feed is split. Merged, each is its own
-	// ordered stream, and the pipeline's workers take them in parallel.
+	// share of the games, as a busy feed may be split. Merged, each is its
+	// own ordered stream, and the pipeline's workers take them in parallel.
 	var conns []collect.Source
 	for i := range o.streams {
 		ws := collect.NewWebSocket(collect.WebSocketConfig{
@@ -95,8 +95,12 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 		defer ws.Close()
 		conns = append(conns, ws)
 	}
-	feed := collect.Merge(conns...)
-	defer feed.Close() // first: it stops reading the connections
+	var feed collect.Source = conns[0]
+	if len(conns) > 1 {
+		merged := collect.Merge(conns...)
+		defer merged.Close() // first: it stops reading the connections
+		feed = merged
+	}
 
 	p, err := oddsflow.New(oddsflow.Config{
 		Source:     feed,
