@@ -5,7 +5,7 @@
 // A table that grows all at once pays them together, and the shards of the
 // dedupe window and of the sequencer fill at the same rate, so all sixteen
 // grew within milliseconds of each other: at 200K messages/s those bursts
-// set the pipeline's p99 latency in its first half second to 4-7 ms,
+// set the pipeline's p99 latency in its first half second to 3.5-8 ms,
 // against 0.8-0.9 ms after it. Faulting the next array in over the inserts
 // that come before growth leaves growth the move alone:
 // BenchmarkSequencerGrowth moves 4,096 selections in 82 µs against 495 µs
