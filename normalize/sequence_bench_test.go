@@ -9,20 +9,26 @@ import (
 	"github.com/oddsflow/oddsflow/odds"
 )
 
+// shardZeroSelections returns events of n different selections, all of
+// them kept in shard 0, at t0.
+func shardZeroSelections(n int) []odds.Event {
+	var events []odds.Event
+	for m := 0; len(events) < n; m++ {
+		e := odds.Event{Provider: "p", Market: fmt.Sprint("m", m), Selection: "home", SourceTime: t0}
+		if selection(&e).Hi>>60 == 0 {
+			events = append(events, e)
+		}
+	}
+	return events
+}
+
 // BenchmarkSequencerGrowth times the one admit that grows a shard from
 // 8,192 to 16,384 slots (4,096 selections move), into memory just returned
 // to the operating system, as a growing process's fresh memory is: with the
 // table faulted in ahead over the admits before, as the Sequencer does, and
 // with that table dropped first, as before it did.
 func BenchmarkSequencerGrowth(b *testing.B) {
-	// Selections of shard 0, the first 4,097 of them.
-	var events []odds.Event
-	for m := 0; len(events) < 4097; m++ {
-		e := odds.Event{Provider: "p", Market: fmt.Sprint("m", m), Selection: "home", SourceTime: t0}
-		if selection(&e).Hi>>60 == 0 {
-			events = append(events, e)
-		}
-	}
+	events := shardZeroSelections(4097)
 	for _, faultedAhead := range []bool{true, false} {
 		name := map[bool]string{true: "faulted-ahead", false: "fresh-memory"}[faultedAhead]
 		b.Run(name, func(b *testing.B) {

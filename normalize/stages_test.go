@@ -195,20 +195,15 @@ func TestSequencerFilterMatchesAdmit(t *testing.T) {
 func TestSequencerGrowsIntoPreparedTable(t *testing.T) {
 	var s Sequencer
 	sh := &s.shards[0]
-	var admitted []odds.Event
-	market := 0
+	selections := shardZeroSelections(33)
+	admitted := 0
 	admitNew := func(count int) {
-		for ; count > 0; market++ {
-			e := odds.Event{Provider: "p", Market: fmt.Sprint("m", market), Selection: "home", SourceTime: t0}
-			if selection(&e).Hi>>60 != 0 {
-				continue // another shard's
-			}
+		for _, e := range selections[admitted : admitted+count] {
 			if !s.Admit(&e) {
 				t.Fatalf("new selection %s refused", e.Market)
 			}
-			admitted = append(admitted, e)
-			count--
 		}
+		admitted += count
 	}
 	admitNew(28) // the first admit makes a table of 64
 	if len(sh.slots) != 64 || sh.next.Len() != 0 {
@@ -222,7 +217,7 @@ func TestSequencerGrowsIntoPreparedTable(t *testing.T) {
 	if len(sh.slots) != 128 || sh.next.Len() != 0 {
 		t.Fatalf("%d selections: table %d, prepared %d; want 128 and none", sh.n, len(sh.slots), sh.next.Len())
 	}
-	for _, e := range admitted {
+	for _, e := range selections[:admitted] {
 		e.SourceTime = t0.Add(-time.Second)
 		if s.Admit(&e) {
 			t.Fatalf("selection %s lost its position in the move: an older update was admitted", e.Market)
