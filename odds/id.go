@@ -1,6 +1,7 @@
 package odds
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 
@@ -28,10 +29,8 @@ func (id ID) String() string {
 // AppendText appends id's 32 hex digits to b.
 func (id ID) AppendText(b []byte) ([]byte, error) {
 	var raw [16]byte
-	for i := range 8 {
-		raw[i] = byte(id.Hi >> (56 - 8*i))
-		raw[8+i] = byte(id.Lo >> (56 - 8*i))
-	}
+	binary.BigEndian.PutUint64(raw[:8], id.Hi)
+	binary.BigEndian.PutUint64(raw[8:], id.Lo)
 	return hex.AppendEncode(b, raw[:]), nil
 }
 
@@ -47,12 +46,7 @@ func (id *ID) UnmarshalText(text []byte) error {
 	if _, err := hex.Decode(raw[:], text); err != nil {
 		return fmt.Errorf("%w: ID %q: %w", ErrSyntax, text, err)
 	}
-	var v ID
-	for i := range 8 {
-		v.Hi = v.Hi<<8 | uint64(raw[i])
-		v.Lo = v.Lo<<8 | uint64(raw[8+i])
-	}
-	*id = v
+	*id = ID{Hi: binary.BigEndian.Uint64(raw[:8]), Lo: binary.BigEndian.Uint64(raw[8:])}
 	return nil
 }
 
