@@ -32,7 +32,13 @@ func main() {
 		}
 		ps = append(ps, n)
 	}
-	c, err := kfake.NewCluster(kfake.Ports(ps...), kfake.SeedTopics(int32(*partitions), strings.Split(*topics, ",")...))
+	// kfake keeps each partition's log segment in one in-memory byte slice
+	// that doubles as it fills, copying the whole segment under a lock that
+	// every request waits on. At Kafka's default of 100 MiB a segment, those
+	// copies stalled the reference pipeline for hundreds of milliseconds;
+	// 1 MiB segments bound each copy to about a millisecond.
+	c, err := kfake.NewCluster(kfake.Ports(ps...), kfake.SeedTopics(int32(*partitions), strings.Split(*topics, ",")...),
+		kfake.BrokerConfigs(map[string]string{"log.segment.bytes": strconv.Itoa(1 << 20)}))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kfake:", err)
 		os.Exit(1)
