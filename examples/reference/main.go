@@ -121,8 +121,6 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	collectCtx, stopCollecting := context.WithTimeout(gctx, o.duration)
-	defer stopCollecting()
 	// Downstream stages run until the collector is done and they have
 	// caught up: then they are stopped.
 	downCtx, stopDown := context.WithCancel(gctx)
@@ -130,17 +128,16 @@ func run(ctx context.Context, o options) error {
 	var collected atomic.Int64
 	collected.Store(-1)
 	var normalized, stored *oddsflow.Pipeline
+	// The collector starts once the consumers in this process have joined
+	// their groups, as they would be running already in production: else
+	// its first seconds of messages wait out the joins, and the latency
+	// measured is that of a cold start.
+	var joined []<-chan struct{}
 
-	if stages["collector"] {
-		g.Go(func() error {
-			n, err := collector(collectCtx, o, seeds)
-			collected.Store(n)
-			fmt.Printf("collector: %d messages to odds.raw\n", n)
-			return err
-		})
-	}
 	if stages["normalizer"] {
-		p, closeDLQ, err := normalizer(o, seeds)
+		onJoin, ch := firstAssignment()
+		joined = append(joined, ch)
+		p, closeDLQ, err := normalizer(o, seeds, onJoin)
 		if err != nil {
 			return err
 		}
@@ -149,13 +146,32 @@ func run(ctx context.Context, o options) error {
 		g.Go(func() error { return p.Run(downCtx) })
 	}
 	if stages["storage"] {
-		p, closeAll, err := storage(gctx, o, seeds)
+		onJoin, ch := firstAssignment()
+		joined = append(joined, ch)
+		p, closeAll, err := storage(gctx, o, seeds, onJoin)
 		if err != nil {
 			return err
 		}
 		defer closeAll()
 		stored = p
 		g.Go(func() error { return p.Run(downCtx) })
+	}
+	if stages["collector"] {
+		g.Go(func() error {
+			for _, ch := range joined {
+				select {
+				case <-ch:
+				case <-gctx.Done():
+					return nil
+				}
+			}
+			collectCtx, stopCollecting := context.WithTimeout(gctx, o.duration)
+			defer stopCollecting()
+			n, err := collector(collectCtx, o, seeds)
+			collected.Store(n)
+			fmt.Printf("collector: %d messages to odds.raw\n", n)
+			return err
+		})
 	}
 	// Progress, and the end: once this process's collector has stopped and
 	// the downstream stages have made no progress for three seconds, they
@@ -215,6 +231,16 @@ func run(ctx context.Context, o options) error {
 	return err
 }
 
+// firstAssignment returns a consumer option and a channel that is closed
+// the first time the consumer's group assigns it partitions.
+func firstAssignment() (kgo.Opt, <-chan struct{}) {
+	ch := make(chan struct{})
+	var once sync.Once
+	return kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+		once.Do(func() { close(ch) })
+	}), ch
+}
+
 // peakRSS reads the process's high-water resident set size (Linux).
 func peakRSS() string {
 	b, err := os.ReadFile("/proc/self/status")
@@ -238,7 +264,12 @@ func collector(ctx context.Context, o options, seeds kgo.Opt) (int64, error) {
 		return 0, err
 	}
 	defer closeFeed()
-	cl, err := kgo.NewClient(append(kafkasink.ProducerOpts(), seeds, kgo.ProducerLinger(time.Millisecond))...)
+	// Each message is produced on its own, so a linger gathers them into
+	// batches. 5 ms, not less: on the two-core machine that runs the whole
+	// chain, fewer and larger produce requests cost the broker 40% less
+	// CPU than at 1 ms, and the p99 to storage was lower in three runs of
+	// three (35-100 ms against 39-222 ms).
+	cl, err := kgo.NewClient(append(kafkasink.ProducerOpts(), seeds, kgo.ProducerLinger(5*time.Millisecond))...)
 	if err != nil {
 		return 0, err
 	}
@@ -305,11 +336,12 @@ func readFeed(ctx context.Context, o options, url string, deliver func(collect.E
 
 // normalizer consumes odds.raw in a group, normalizes and dedupes, and
 // produces canonical events to odds.normalized.
-func normalizer(o options, seeds kgo.Opt) (*oddsflow.Pipeline, func(), error) {
-	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), seeds, kgo.ConsumerGroup("normalizers"), kgo.ConsumeTopics("odds.raw"),
+func normalizer(o options, seeds kgo.Opt, opts ...kgo.Opt) (*oddsflow.Pipeline, func(), error) {
+	opts = append(opts, seeds, kgo.ConsumerGroup("normalizers"), kgo.ConsumeTopics("odds.raw"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// A member that dies (kill -9) is noticed in seconds, and its partitions move.
-		kgo.SessionTimeout(6*time.Second), kgo.HeartbeatInterval(time.Second), kgo.AutoCommitInterval(time.Second))...)
+		kgo.SessionTimeout(6*time.Second), kgo.HeartbeatInterval(time.Second), kgo.AutoCommitInterval(time.Second))
+	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,9 +372,10 @@ func normalizer(o options, seeds kgo.Opt) (*oddsflow.Pipeline, func(), error) {
 }
 
 // storage consumes odds.normalized in a group and writes to PostgreSQL and Redis.
-func storage(ctx context.Context, o options, seeds kgo.Opt) (*oddsflow.Pipeline, func(), error) {
-	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), seeds, kgo.ConsumerGroup("storage"), kgo.ConsumeTopics("odds.normalized"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+func storage(ctx context.Context, o options, seeds kgo.Opt, opts ...kgo.Opt) (*oddsflow.Pipeline, func(), error) {
+	opts = append(opts, seeds, kgo.ConsumerGroup("storage"), kgo.ConsumeTopics("odds.normalized"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	in, err := kgo.NewClient(append(kafkasource.ConsumerOpts(), opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}
