@@ -38,15 +38,29 @@ start_kfake() { # prints the broker address; the cluster dies with this script
 }
 stop_kfake() { kill "$(cat "$bench_work/kfake.pid")" 2>/dev/null || true; }
 
+# cpu_snap prints the machine's CPU ticks so far: busy, idle, stolen by the hypervisor.
+cpu_snap() { awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6, $9}' /proc/stat; }
+# host_cpu SNAP: what the CPUs did since cpu_snap printed SNAP. A latency tail lines up
+# with time stolen by the host more often than with anything in the pipeline.
+host_cpu() {
+	local a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$(cpu_snap)"
+	awk -v u=$((b[0] - a[0])) -v i=$((b[1] - a[1])) -v s=$((b[2] - a[2])) \
+		'BEGIN { t = u + i + s; printf "host CPU during the run: %.0f%% busy, %.1f%% stolen by the hypervisor\n", 100 * u / t, 100 * s / t }'
+}
+
 # reference_run NAME SECONDS RATE MARKETS LINES: the whole reference chain on a fresh kfake
 # cluster, the last LINES lines of its report, the rows stored, and an exact audit of the
 # unique events it had to store.
 reference_run() {
-	local name=$1 secs=$2 rate=$3 markets=$4 lines=$5 table kafka
+	local name=$1 secs=$2 rate=$3 markets=$4 lines=$5 table kafka snap
 	table=odds_$(tr '[:upper:]' '[:lower:]' <<<"$name")
 	kafka=$(start_kfake)
+	snap=$(cpu_snap)
 	"$bench_work/reference" -kafka "$kafka" -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
 		-table "$table" -duration "${secs}s" -rate "$rate" -markets "$markets" | tail -"$lines"
+	host_cpu "$snap"
 	psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT '$name rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM $table"
 	"$bench_work/reference" -kafka "$kafka" -stage audit
 	stop_kfake
@@ -55,10 +69,12 @@ reference_run() {
 # direct_run NAME SECONDS RATE MARKETS: the reference's stages as one pipeline, no Kafka
 # between them, and the rows stored.
 direct_run() {
-	local name=$1 secs=$2 rate=$3 markets=$4 table
+	local name=$1 secs=$2 rate=$3 markets=$4 table snap
 	table=odds_$(tr '[:upper:]' '[:lower:]' <<<"$name")
+	snap=$(cpu_snap)
 	"$bench_work/reference" -stage direct -postgres "$ODDSFLOW_POSTGRES_URL" -redis "$ODDSFLOW_REDIS_ADDR" \
 		-table "$table" -duration "${secs}s" -rate "$rate" -markets "$markets"
+	host_cpu "$snap"
 	psql "$ODDSFLOW_POSTGRES_URL" -Atc "SELECT '$name rows ' || count(*) || ', distinct ' || count(DISTINCT id) FROM $table"
 }
 
@@ -129,7 +145,9 @@ for s in $sections; do
 		go build -o "$bench_work/quickstart" ./examples/quickstart
 		go build -o "$bench_work/reference" ./examples/reference
 		echo "== P5: in-process (memory sink) at 200K msgs/s for 20s"
+		snap=$(cpu_snap)
 		"$bench_work/quickstart" -duration 20s -rate 200000 -markets 600 -out "" | tail -14
+		host_cpu "$snap"
 		echo "== P4: WebSocket frame to PostgreSQL commit at 20K msgs/s for ${secs}s, one pipeline (reference -stage direct)"
 		direct_run P4_direct "$secs" 20000 600
 		echo "== P4 through Kafka: WebSocket to odds.raw to normalizer to odds.normalized to PostgreSQL, same rate"
