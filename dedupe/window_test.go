@@ -247,7 +247,7 @@ func BenchmarkWindowGrowth(b *testing.B) {
 				}
 				s := &w.shards[0]
 				if !faultedAhead {
-					s.nextRing, s.nextTable = ahead.Array[entry]{}, ahead.Array[uint64]{}
+					s.nextRing, s.nextTable = ahead.Array[entry]{}, ahead.Array[bucket]{}
 				}
 				debug.FreeOSMemory() // what earlier runs left is fresh again
 				b.StartTimer()
@@ -447,12 +447,12 @@ func TestWindowGrowsIntoPreparedArrays(t *testing.T) {
 		t.Fatalf("arrays prepared at %d of %d keys; want them at fifteen sixteenths", n, minRing)
 	}
 	add(1)
-	if s.nextRing.Len() != 4*minRing || s.nextTable.Len() != 8*minRing {
-		t.Fatalf("prepared ring %d and table %d at fifteen sixteenths; want %d and %d",
-			s.nextRing.Len(), s.nextTable.Len(), 4*minRing, 8*minRing)
+	if s.nextRing.Len() != 4*minRing || s.nextTable.Len() != tableSize(4*minRing) {
+		t.Fatalf("prepared ring %d and table %d at fifteen sixteenths; want %d and %d buckets",
+			s.nextRing.Len(), s.nextTable.Len(), 4*minRing, tableSize(4*minRing))
 	}
 	add(minRing - int(n) + 1) // one past full: grows
-	if len(s.ring) != 4*minRing || len(s.table) != 8*minRing || s.nextRing.Len() != 0 || s.nextTable.Len() != 0 {
+	if len(s.ring) != 4*minRing || len(s.table) != tableSize(4*minRing) || s.nextRing.Len() != 0 || s.nextTable.Len() != 0 {
 		t.Fatalf("after growing: ring %d, table %d, still prepared %d and %d",
 			len(s.ring), len(s.table), s.nextRing.Len(), s.nextTable.Len())
 	}
