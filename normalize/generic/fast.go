@@ -60,7 +60,7 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 		if out.price, ok = c.num(); !ok {
 			return m, nil, false
 		}
-		out.priceSeen = true
+		out.priceSeen, out.plain = true, true // num reads no exponent
 		if c.lit(&litLine) {
 			if out.line, ok = c.num(); !ok {
 				return m, nil, false
@@ -91,29 +91,23 @@ type cursor struct {
 	i int
 }
 
-// literal is a run of up to 16 bytes of expected text, such as
-// `,"market_id":`, kept as two masked little-endian words so that matching
-// it is two loads and two comparisons.
+// literal is a run of 8 to 16 bytes of expected text, such as
+// `,"market_id":`, kept as its first and its last 8 bytes, so that matching
+// it is two overlapping loads and two comparisons.
 type literal struct {
-	lo, hi, loMask, hiMask uint64
-	s                      string
+	first, last uint64
+	s           string
 }
 
 func newLiteral(s string) literal {
-	if len(s) > 16 {
-		panic("generic: literal longer than 16 bytes: " + s)
+	if len(s) < 8 || len(s) > 16 {
+		panic("generic: literal not of 8 to 16 bytes: " + s)
 	}
-	var b [16]byte
-	copy(b[:], s)
-	l := literal{lo: binary.LittleEndian.Uint64(b[:]), hi: binary.LittleEndian.Uint64(b[8:]), s: s}
-	for i := range s {
-		if i < 8 {
-			l.loMask |= 0xff << (8 * i)
-		} else {
-			l.hiMask |= 0xff << (8 * (i - 8))
-		}
+	return literal{
+		first: binary.LittleEndian.Uint64([]byte(s)),
+		last:  binary.LittleEndian.Uint64([]byte(s[len(s)-8:])),
+		s:     s,
 	}
-	return l
 }
 
 // The literals of the outcome-list layout.
@@ -131,10 +125,9 @@ var (
 // lit consumes l, in which ", " and ": " may stand for "," and ":" (a space
 // after the literal is left to the value's reader).
 func (c *cursor) lit(l *literal) bool {
-	if len(c.b)-c.i >= 16 {
-		lo, hi := binary.LittleEndian.Uint64(c.b[c.i:]), binary.LittleEndian.Uint64(c.b[c.i+8:])
-		if lo&l.loMask == l.lo && hi&l.hiMask == l.hi {
-			c.i += len(l.s)
+	if n := len(l.s); len(c.b)-c.i >= n {
+		if binary.LittleEndian.Uint64(c.b[c.i:]) == l.first && binary.LittleEndian.Uint64(c.b[c.i+n-8:]) == l.last {
+			c.i += n
 			return true
 		}
 	}

@@ -83,7 +83,7 @@ func (g *Games) event(o *Outcomes, provider, market, name string, price, line js
 	if len(rawPrice) == 0 || string(rawPrice) == "null" {
 		return odds.Event{}, fmt.Errorf("%w: missing odds", normalize.ErrMalformed)
 	}
-	p, err := o.price(rawPrice, priceStr)
+	p, err := o.price(&rawOutcome{price: rawPrice, priceStr: priceStr})
 	if err != nil {
 		return odds.Event{}, err
 	}

@@ -94,6 +94,7 @@ type rawOutcome struct {
 	hasLine   bool
 	nameSeen  bool
 	priceSeen bool
+	plain     bool // price and line are numbers without an exponent
 }
 
 // Normalize implements [normalize.Normalizer].
@@ -257,6 +258,7 @@ func (o *Outcomes) readOutcomes(s *jsonscan.Scanner, outs []rawOutcome) ([]rawOu
 				}
 			}
 		}
+		out.plain = !hasExponent(out.price) && !hasExponent(out.line)
 		outs = append(outs, out)
 	}
 }
@@ -286,13 +288,13 @@ func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher, provide
 	if !out.priceSeen {
 		return fmt.Errorf("%w: missing \"price\"", normalize.ErrMalformed)
 	}
-	price, err := o.price(out.price, out.priceStr)
+	price, err := o.price(out)
 	if err != nil {
 		return err
 	}
 	ev.Provider, ev.Market, ev.Selection, ev.Price = provider, market, out.name, price
 	if out.hasLine {
-		if hasExponent(out.line) {
+		if !out.plain && hasExponent(out.line) {
 			return fmt.Errorf("%w: line %q has an exponent", normalize.ErrMalformed, out.line)
 		}
 		line, err := o.in.line(out.line)
@@ -308,8 +310,9 @@ func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher, provide
 	return nil
 }
 
-func (o *Outcomes) price(raw []byte, isString bool) (odds.Price, error) {
-	if !isString && hasExponent(raw) {
+func (o *Outcomes) price(out *rawOutcome) (odds.Price, error) {
+	raw, isString := out.price, out.priceStr
+	if !isString && !out.plain && hasExponent(raw) {
 		return odds.Price{}, fmt.Errorf("%w: price %q has an exponent", odds.ErrInvalidOdds, raw)
 	}
 	switch {
