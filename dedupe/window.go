@@ -95,14 +95,23 @@ type shard struct {
 	_          [64]byte // keep shards' locks on separate cache lines
 }
 
-// A bucket is a cache line of 8 words: word 0 is the overflow mark (markBit
-// | the newest ring position that spilled past the bucket, or 0), words 1 to
-// 7 are slots (tag<<32 | ring position, or 0).
+// A bucket is a cache line of 8 words. Words 1 to 7 are slots (tag<<32 |
+// ring position, or 0). Word 0 holds the overflow mark (markBit | the newest
+// ring position that spilled past the bucket, or no markBit) and the cursor,
+// the slot the next insert tries first (0 to 6 for slots 1 to 7).
+//
+// Slots are filled round the bucket from the cursor, so in arrival order,
+// and the ring forgets in arrival order: the slot at the cursor is the
+// bucket's oldest, the first to go stale, and an insert into a bucket that
+// is not full usually takes it at the first try. (Growth and late re-adds
+// break the order for a while; an insert then scans the bucket.)
 type bucket [bucketWords]uint64
 
 const (
 	bucketWords = 8
 	markBit     = 1 << 32
+	cursorShift = 33
+	cursorMask  = 7 << cursorShift
 )
 
 const minRing = 256
@@ -287,7 +296,7 @@ func (s *shard) seen(id odds.ID, at, window int64) bool {
 				}
 			}
 		}
-		if m := bk[0]; m == 0 || last-uint32(m) >= held {
+		if m := bk[0]; m&markBit == 0 || last-uint32(m) >= held {
 			s.add(id, at)
 			return false
 		}
@@ -331,8 +340,13 @@ func (s *shard) found(slot *uint64, id odds.ID, at, window int64) (dup, ok bool)
 
 // add appends a new ID at the ring's tail, making room first, and indexes it.
 func (s *shard) add(id odds.ID, at int64) {
-	if int(s.tail-s.head) >= s.roomAt {
-		s.makeRoom()
+	if held := int(s.tail - s.head); held >= s.roomAt {
+		if held == s.maxRing && s.headAt != dead {
+			s.removeHead() // a full window's every insert: kept off makeRoom's call
+			s.stats.Evicted++
+		} else {
+			s.makeRoom()
+		}
 	}
 	pos := s.tail
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
@@ -344,7 +358,17 @@ func (s *shard) add(id odds.ID, at int64) {
 		s.rebuild()
 		return
 	}
-	s.index(tag(id.Lo), pos)
+	// Most IDs take the slot at their home bucket's cursor, in the line the
+	// lookup has just read; index takes the rest.
+	tg := tag(id.Lo)
+	bk := &s.table[home(tg, uint64(len(s.table)-1))]
+	if i := bk[0]>>cursorShift&7 + 1; i < bucketWords {
+		if v := bk[i]; v == 0 || uint32(s.tail)-1-uint32(v) >= uint32(s.tail-s.head) {
+			fill(bk, i, tg|uint64(uint32(pos)))
+			return
+		}
+	}
+	s.index(tg, pos)
 }
 
 // makeRoom runs before an insert into a ring at least fifteen sixteenths
@@ -396,12 +420,12 @@ func (s *shard) index(tg, pos uint64) {
 	for b := home(tg, bmask); ; b = (b + 1) & bmask {
 		bk := &table[b]
 		if i := freeSlot(bk, last, held); i != 0 {
-			bk[i] = tg | uint64(uint32(pos))
+			fill(bk, uint64(i), tg|uint64(uint32(pos)))
 			return
 		}
 		// Positions compare by age: their distance from the head.
-		if m, head := bk[0], uint32(s.head); m == 0 || uint32(m)-head >= held || uint32(pos)-head > uint32(m)-head {
-			bk[0] = markBit | uint64(uint32(pos))
+		if m, head := bk[0], uint32(s.head); m&markBit == 0 || uint32(m)-head >= held || uint32(pos)-head > uint32(m)-head {
+			bk[0] = m&cursorMask | markBit | uint64(uint32(pos))
 		}
 	}
 }
@@ -415,6 +439,12 @@ func freeSlot(bk *bucket, last, held uint32) int {
 		}
 	}
 	return 0
+}
+
+// fill puts slot value v in slot i of bk and moves the cursor past it.
+func fill(bk *bucket, i, v uint64) {
+	bk[i] = v
+	bk[0] = bk[0]&^cursorMask | i%(bucketWords-1)<<cursorShift
 }
 
 // expire forgets entries at the head of the ring first seen before cutoff.
