@@ -297,7 +297,7 @@ func (s *shard) seen(id odds.ID, at, window int64) bool {
 			}
 		}
 		if m := bk[0]; m&markBit == 0 || last-uint32(m) >= held {
-			s.add(id, at)
+			s.add(id, at, tg)
 			return false
 		}
 	}
@@ -305,13 +305,10 @@ func (s *shard) seen(id odds.ID, at, window int64) bool {
 
 // match reports whether a slot of bk has the tag tg. Tags match rarely but
 // for duplicates, so a check tests the whole bucket in a few instructions a
-// slot, without a branch, and looks closer only on a match: a slot's upper
-// half xor tg is 0 exactly when it has the tag, and 0 - 1 sets the top bit.
+// slot, without a branch, and looks closer only on a match: a slot has the
+// tag exactly when its xor with tg is below 2^32.
 func match(bk *bucket, tg uint64) bool {
-	z := ((bk[1]^tg)>>32 - 1) | ((bk[2]^tg)>>32 - 1) | ((bk[3]^tg)>>32 - 1) |
-		((bk[4]^tg)>>32 - 1) | ((bk[5]^tg)>>32 - 1) | ((bk[6]^tg)>>32 - 1) |
-		((bk[7]^tg)>>32 - 1)
-	return z>>63 != 0
+	return min(bk[1]^tg, bk[2]^tg, bk[3]^tg, bk[4]^tg, bk[5]^tg, bk[6]^tg, bk[7]^tg) < 1<<32
 }
 
 // found finishes a check whose tag matched the live slot at slot. ok is false
@@ -334,12 +331,13 @@ func (s *shard) found(slot *uint64, id odds.ID, at, window int64) (dup, ok bool)
 		s.headAt = dead
 	}
 	*slot = 0
-	s.add(id, at)
+	s.add(id, at, tag(id.Lo))
 	return false, true
 }
 
-// add appends a new ID at the ring's tail, making room first, and indexes it.
-func (s *shard) add(id odds.ID, at int64) {
+// add appends a new ID, whose tag is tg, at the ring's tail, making room
+// first, and indexes it.
+func (s *shard) add(id odds.ID, at int64, tg uint64) {
 	if held := int(s.tail - s.head); held >= s.roomAt {
 		if held == s.maxRing && s.headAt != dead {
 			s.removeHead() // a full window's every insert: kept off makeRoom's call
@@ -360,7 +358,6 @@ func (s *shard) add(id odds.ID, at int64) {
 	}
 	// Most IDs take the slot at their home bucket's cursor, in the line the
 	// lookup has just read; index takes the rest.
-	tg := tag(id.Lo)
 	bk := &s.table[home(tg, uint64(len(s.table)-1))]
 	if i := bk[0]>>cursorShift&7 + 1; i < bucketWords {
 		if v := bk[i]; v == 0 || uint32(s.tail)-1-uint32(v) >= uint32(s.tail-s.head) {
@@ -444,7 +441,10 @@ func freeSlot(bk *bucket, last, held uint32) int {
 // fill puts slot value v in slot i of bk and moves the cursor past it.
 func fill(bk *bucket, i, v uint64) {
 	bk[i] = v
-	bk[0] = bk[0]&^cursorMask | i%(bucketWords-1)<<cursorShift
+	if i == bucketWords-1 {
+		i = 0
+	}
+	bk[0] = bk[0]&^cursorMask | i<<cursorShift
 }
 
 // expire forgets entries at the head of the ring first seen before cutoff.
