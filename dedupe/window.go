@@ -45,12 +45,12 @@ type WindowStats struct {
 // Window is an in-memory sliding-window deduplicator. Each shard keeps its
 // IDs in a ring in arrival order, indexed by a table of cache-line buckets:
 // seven 8-byte slots (32 bits of the ID and 32 bits of its ring position) and
-// one overflow mark. A check reads one bucket, and one ring entry only when
-// the 32 bits match: O(1) with no allocation, and 40 bytes per key at the
-// bound.
+// a word for an overflow mark and an insertion cursor. A check reads one
+// bucket (now and then two), and one ring entry only when the 32 bits match:
+// O(1) with no allocation, and 40 bytes per key at the bound.
 //
 // Forgetting is free: a slot whose position has left the ring is stale and
-// is reused by the next insert into its bucket, so expiry and eviction only
+// is reused by a later insert into its bucket, so expiry and eviction only
 // advance the ring's head. A full bucket spills into the next one and marks
 // itself with the newest position that spilled; since the ring forgets in
 // arrival order, once that position has left the ring nothing spilled from
