@@ -338,13 +338,10 @@ func (s *shard) found(slot *uint64, id odds.ID, at, window int64) (dup, ok bool)
 // add appends a new ID, whose tag is tg, at the ring's tail, making room
 // first, and indexes it.
 func (s *shard) add(id odds.ID, at int64, tg uint64) {
-	if held := int(s.tail - s.head); held >= s.roomAt {
-		if held == s.maxRing && s.headAt != dead {
-			s.removeHead() // a full window's every insert: kept off makeRoom's call
-			s.stats.Evicted++
-		} else {
-			s.makeRoom()
-		}
+	if held := int(s.tail - s.head); held == s.maxRing {
+		s.evict() // a full window's every insert
+	} else if held >= s.roomAt {
+		s.makeRoom()
 	}
 	pos := s.tail
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
@@ -360,7 +357,7 @@ func (s *shard) add(id odds.ID, at int64, tg uint64) {
 	// lookup has just read; index takes the rest.
 	bk := &s.table[home(tg, uint64(len(s.table)-1))]
 	if i := bk[0]>>cursorShift&7 + 1; i < bucketWords {
-		if v := bk[i]; v == 0 || uint32(s.tail)-1-uint32(v) >= uint32(s.tail-s.head) {
+		if free(bk[i], uint32(s.tail)-1, uint32(s.tail-s.head)) {
 			fill(bk, i, tg|uint64(uint32(pos)))
 			return
 		}
@@ -368,22 +365,24 @@ func (s *shard) add(id odds.ID, at int64, tg uint64) {
 	s.index(tg, pos)
 }
 
-// makeRoom runs before an insert into a ring at least fifteen sixteenths
-// full (full, at the bound).
+// evict makes room in a ring full at the bound: it forgets the dead entries
+// at the head, then, if the ring is still full, the oldest.
+func (s *shard) evict() {
+	for s.headAt == dead {
+		s.removeHead()
+	}
+	if int(s.tail-s.head) == len(s.ring) {
+		s.removeHead()
+		s.stats.Evicted++
+	}
+}
+
+// makeRoom runs before an insert into a ring below the bound and at least
+// fifteen sixteenths full.
 func (s *shard) makeRoom() {
-	held := int(s.tail - s.head)
-	switch {
-	case held == len(s.ring) && len(s.ring) < s.maxRing:
+	if int(s.tail-s.head) == len(s.ring) {
 		s.grow()
-	case held == len(s.ring):
-		for s.headAt == dead {
-			s.removeHead()
-		}
-		if int(s.tail-s.head) == len(s.ring) {
-			s.removeHead()
-			s.stats.Evicted++
-		}
-	default:
+	} else {
 		// Fifteen sixteenths full: fault the next arrays in, a page of each
 		// an insert (the sixteenth left is more inserts than they have
 		// pages), so that growing is only the move.
@@ -431,12 +430,16 @@ func (s *shard) index(tg, pos uint64) {
 // left the ring [tail-held, tail), or 0 if all are held.
 func freeSlot(bk *bucket, last, held uint32) int {
 	for i := 1; i < bucketWords; i++ {
-		if v := bk[i]; v == 0 || last-uint32(v) >= held {
+		if free(bk[i], last, held) {
 			return i
 		}
 	}
 	return 0
 }
+
+// free reports whether slot value v is empty or holds a position that has
+// left the ring [last+1-held, last].
+func free(v uint64, last, held uint32) bool { return v == 0 || last-uint32(v) >= held }
 
 // fill puts slot value v in slot i of bk and moves the cursor past it.
 func fill(bk *bucket, i, v uint64) {
