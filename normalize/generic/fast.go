@@ -21,17 +21,20 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	if !c.lit(&litProvider) {
 		return m, nil, false
 	}
-	var v []byte
-	if v, ok = c.str(); !ok || !c.lit(&litMarket) {
+	provider, ok := c.str()
+	if !ok || !c.lit(&litMarket) {
 		return m, nil, false
 	}
-	m.provider = o.in.string(v)
-	m.key.AddBytes(v)
-	if v, ok = c.str(); !ok || !c.lit(&litTimestamp) {
+	market, ok := c.str()
+	if !ok || !c.lit(&litTimestamp) {
 		return m, nil, false
 	}
-	m.market = o.in.string(v)
-	m.key.AddBytes(v)
+	// A feed has thousands of markets, and the interner's slot for this one
+	// is seldom still in the cache: it is prefetched now and read once the
+	// rest of the message is.
+	o.in.str.prefetch(market)
+	m.key.AddBytes(provider)
+	m.key.AddBytes(market)
 	if m.ts, ok = c.int(); !ok {
 		return m, nil, false
 	}
@@ -48,6 +51,7 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 		return m, nil, false
 	}
 	m.hasO = true
+	var v []byte
 	for more := !c.byte(']'); more; {
 		var out rawOutcome
 		if !c.lit(&litName) {
@@ -81,6 +85,8 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	if !c.byte('}') || c.i != len(b) {
 		return m, nil, false
 	}
+	m.provider = o.in.string(provider)
+	m.market = o.in.string(market)
 	return m, outs, true
 }
 

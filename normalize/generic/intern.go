@@ -4,7 +4,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/oddsflow/oddsflow/internal/prefetch"
 	"github.com/oddsflow/oddsflow/internal/word"
 	"github.com/oddsflow/oddsflow/odds"
 	"github.com/shopspring/decimal"
@@ -128,6 +130,16 @@ func wyhash(seed [2]uint64, k []byte) uint64 {
 		h = word.Mix(h^word.Load(k), seed[1])
 	}
 	return word.Mix(h^word.Tail(k), seed[1]^0xe7037ed1a0b428db)
+}
+
+// prefetch starts loading the slot where a lookup of k begins, so that
+// its cache miss overlaps the work done before the lookup.
+func (t *table[V]) prefetch(k []byte) {
+	if p := t.slots.Load(); p != nil {
+		slots := *p
+		h, _ := hashKey(t.seed, k)
+		prefetch.Line(unsafe.Pointer(&slots[(h|1)&uint64(len(slots)-1)]))
+	}
 }
 
 func (t *table[V]) load(k []byte) (V, bool) {
