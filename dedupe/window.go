@@ -166,13 +166,12 @@ func (w *Window) Seen(id odds.ID, at time.Time) bool {
 // A large window lives in main memory, and a check's one random read costs
 // a memory latency. Dedupe hides most of it: it takes the batch a chunk at a
 // time, groups the chunk by shard (shards share nothing, so the result is the
-// same as checking in order), and locks the shards in turn, each before
-// letting go of the one before. Once a shard is locked, it prefetches the
-// table bucket of every event of its group, and the ring entries that expiry
-// or eviction will reach, and then checks the group before it, whose lines
-// have arrived meanwhile. (Prefetching a group ahead, rather than loading
-// the group's own lines just before checking it, took
-// BenchmarkWindowDedupe/1Mkeys from a median of 172 to 159 ns a check.)
+// same as checking in order), and under each shard's lock first prefetches
+// the table bucket of every event of the group, and the ring entries that
+// expiry or eviction will reach, so that their misses overlap, and only then
+// checks them, from the cache. (Prefetch instructions rather than plain
+// loads took BenchmarkWindowDedupe/1Mkeys from a median of 152 to 134 ns a
+// check, in five interleaved runs.)
 func (w *Window) Dedupe(_ context.Context, batch []odds.Event) ([]odds.Event, error) {
 	var dup [chunk]bool
 	kept := 0
@@ -209,10 +208,6 @@ func (w *Window) check(c []odds.Event, dup []bool) {
 	}
 	var g byshard.Grouping
 	g.Group(shardOf[:len(c)], len(w.shards))
-	// Shards are locked in order, each before the one before it is let go,
-	// so that a group's buckets load while the group before it is checked.
-	var prev *shard
-	var prevGroup []uint8
 	for k := range w.shards {
 		group := g.Shard(k)
 		if len(group) == 0 {
@@ -221,20 +216,11 @@ func (w *Window) check(c []odds.Event, dup []bool) {
 		s := &w.shards[k]
 		s.mu.Lock()
 		s.prefetch(c, group)
-		if prev != nil {
-			w.checkGroup(prev, c, prevGroup, dup)
+		for _, i := range group {
+			dup[i] = s.seen(c[i].ID, w.by.At(&c[i]).UnixNano(), w.window)
 		}
-		prev, prevGroup = s, group
+		s.mu.Unlock()
 	}
-	w.checkGroup(prev, c, prevGroup, dup)
-}
-
-// checkGroup checks the events of group, all of shard s, and unlocks s.
-func (w *Window) checkGroup(s *shard, c []odds.Event, group []uint8, dup []bool) {
-	for _, i := range group {
-		dup[i] = s.seen(c[i].ID, w.by.At(&c[i]).UnixNano(), w.window)
-	}
-	s.mu.Unlock()
 }
 
 // prefetch starts loading the home bucket of each event of group, and the

@@ -1,9 +1,12 @@
 // Package prefetch asks the processor to start loading a cache line that
-// will be read soon, and goes on without waiting for it.
+// will be read soon.
 //
-// A plain load serves as a prefetch only while the processor has room to
-// run past it: a load that misses holds up every instruction after it from
-// retiring, so a few hundred instructions later the core stalls until the
-// line arrives. A prefetch instruction retires at once, so a table's
-// lookups can be announced a whole batch ahead of the work between them.
+// Go has no prefetch of its own, and a plain load used as one must keep its
+// value somewhere, or the compiler drops it, and holds a register and a
+// load-queue entry until the line arrives. A prefetch instruction needs
+// neither, so more misses overlap: the dedupe window's batches, which
+// prefetch the bucket of every event of a shard's group before checking
+// the group, took 134 ns a check at a million keys with it against 152
+// with loads (BenchmarkWindowDedupe/1Mkeys, medians of five interleaved
+// runs).
 package prefetch
