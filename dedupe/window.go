@@ -215,13 +215,20 @@ func (w *Window) check(c []odds.Event, dup []bool) {
 		}
 		s := &w.shards[k]
 		s.mu.Lock()
-		s.prefetch(c, group)
+		if len(s.table) >= prefetchBuckets {
+			s.prefetch(c, group)
+		}
 		for _, i := range group {
 			dup[i] = s.seen(c[i].ID, w.by.At(&c[i]).UnixNano(), w.window)
 		}
 		s.mu.Unlock()
 	}
 }
+
+// prefetchBuckets is the table size from which Dedupe prefetches: a
+// smaller shard (up to 4,096 keys, 160 KiB with its ring) stays in the
+// cache of a core checking it, where prefetching only costs instructions.
+const prefetchBuckets = 1024
 
 // prefetch starts loading the home bucket of each event of group, and the
 // ring entries that expiry or eviction will read next.
