@@ -7,13 +7,14 @@ import (
 )
 
 // decodeFast reads the outcome-list shape as the reference design's
-// producers write it: its keys in their usual order, compact or with a
-// single space between tokens, plain strings, American or decimal prices as
-// numbers, and a line or not. It reports false at the first byte that does
-// not fit, and Normalize starts again with the general decoder, so this path
-// only ever agrees with it (FuzzOutcomesFast checks that) and is about
-// three times faster: it matches the keys as one literal each instead of
-// scanning, and leaves validation it cannot do quickly to that fallback.
+// producers write it: its keys in their usual order, compact or spaced as
+// Python's json.dumps writes by default (", " and ": "), plain strings,
+// American or decimal prices as numbers, and a line or not. It reports
+// false at the first byte that does not fit, and Normalize starts again with
+// the general decoder, so this path only ever agrees with it
+// (FuzzOutcomesFast checks that) and is about three times faster: it matches
+// the keys as one literal each instead of scanning, and leaves validation it
+// cannot do quickly to that fallback.
 func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcome, bool) {
 	c := cursor{b: b}
 	var m message
@@ -21,12 +22,16 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	if !c.lit(&litProvider) {
 		return m, nil, false
 	}
+	l := &compact
+	if c.i < len(b) && b[c.i] == ' ' {
+		l = &spaced
+	}
 	provider, ok := c.str()
-	if !ok || !c.lit(&litMarket) {
+	if !ok || !c.lit(&l.market) {
 		return m, nil, false
 	}
 	market, ok := c.str()
-	if !ok || !c.lit(&litTimestamp) {
+	if !ok || !c.lit(&l.timestamp) {
 		return m, nil, false
 	}
 	// A feed has thousands of markets, and the interner's slot for this one
@@ -41,23 +46,24 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	m.hasTS = true
 	m.key.AddUint64(uint64(m.ts))
 	m.hashed = true
-	if c.lit(&litReceivedAt) {
+	if c.lit(&l.receivedAt) {
 		if m.recv, ok = c.int(); !ok {
 			return m, nil, false
 		}
 		m.hasRecv = true
 	}
-	if !c.lit(&litOutcomes) || !c.byte('[') {
+	if !c.lit(&l.outcomes) || !c.byte('[') {
 		return m, nil, false
 	}
 	m.hasO = true
 	var v []byte
 	for more := !c.byte(']'); more; {
 		var out rawOutcome
+		c.space() // after "}," in the spaced layout
 		if !c.lit(&litName) {
 			return m, nil, false
 		}
-		if v, ok = c.str(); !ok || !c.lit(&litPrice) {
+		if v, ok = c.str(); !ok || !c.lit(&l.price) {
 			return m, nil, false
 		}
 		out.name, out.nameSeen = o.in.string(v), true
@@ -65,7 +71,7 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 			return m, nil, false
 		}
 		out.priceSeen, out.plain = true, true // num reads no exponent
-		if c.lit(&litLine) {
+		if c.lit(&l.line) {
 			if out.line, ok = c.num(); !ok {
 				return m, nil, false
 			}
@@ -116,46 +122,45 @@ func newLiteral(s string) literal {
 	}
 }
 
-// The literals of the outcome-list layout.
-var (
-	litProvider   = newLiteral(`{"provider":`)
-	litMarket     = newLiteral(`,"market_id":`)
-	litTimestamp  = newLiteral(`,"timestamp":`)
-	litReceivedAt = newLiteral(`,"received_at":`)
-	litOutcomes   = newLiteral(`,"outcomes":`)
-	litName       = newLiteral(`{"name":`)
-	litPrice      = newLiteral(`,"price":`)
-	litLine       = newLiteral(`,"line":`)
-)
-
-// lit consumes l, in which ", " and ": " may stand for "," and ":" (a space
-// after the literal is left to the value's reader).
-func (c *cursor) lit(l *literal) bool {
-	if n := len(l.s); len(c.b)-c.i >= n {
-		if binary.LittleEndian.Uint64(c.b[c.i:]) == l.first && binary.LittleEndian.Uint64(c.b[c.i+n-8:]) == l.last {
-			c.i += n
-			return true
-		}
-	}
-	return c.spacedLit(l.s)
+// layout holds the literals of one way of writing the outcome-list shape.
+type layout struct {
+	market, timestamp, receivedAt, outcomes, price, line literal
 }
 
-// spacedLit is lit's path for a literal near the end of the payload or
-// written with spaces: one before it, and one after each ':' and ','.
-func (c *cursor) spacedLit(s string) bool {
-	c.space()
-	i := c.i
-	for j := 0; j < len(s); j++ {
-		if i >= len(c.b) || c.b[i] != s[j] {
-			return false
-		}
-		i++
-		if (s[j] == ':' || s[j] == ',') && i < len(c.b) && c.b[i] == ' ' {
-			i++
-		}
+// The literals of the outcome-list shape: the two that both layouts share,
+// and the rest in each layout.
+var (
+	litProvider = newLiteral(`{"provider":`)
+	litName     = newLiteral(`{"name":`)
+
+	compact = layout{
+		market:     newLiteral(`,"market_id":`),
+		timestamp:  newLiteral(`,"timestamp":`),
+		receivedAt: newLiteral(`,"received_at":`),
+		outcomes:   newLiteral(`,"outcomes":`),
+		price:      newLiteral(`,"price":`),
+		line:       newLiteral(`,"line":`),
 	}
-	c.i = i
-	return true
+	spaced = layout{
+		market:     newLiteral(`, "market_id":`),
+		timestamp:  newLiteral(`, "timestamp":`),
+		receivedAt: newLiteral(`, "received_at":`),
+		outcomes:   newLiteral(`, "outcomes":`),
+		price:      newLiteral(`, "price":`),
+		line:       newLiteral(`, "line":`),
+	}
+)
+
+// lit consumes l if the payload goes on with it. It calls nothing, so that
+// it inlines: a message has about a dozen literals, and the call and the
+// cursor's trip through memory cost more than the match. A space after a
+// literal is left to the value's reader.
+func (c *cursor) lit(l *literal) bool {
+	if j := c.i + len(l.s); j <= len(c.b) && binary.LittleEndian.Uint64(c.b[c.i:]) == l.first && binary.LittleEndian.Uint64(c.b[j-8:]) == l.last {
+		c.i = j
+		return true
+	}
+	return false
 }
 
 // byte consumes ch, after one optional space.
