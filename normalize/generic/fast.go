@@ -156,7 +156,13 @@ var (
 // cursor's trip through memory cost more than the match. A space after a
 // literal is left to the value's reader.
 func (c *cursor) lit(l *literal) bool {
-	if j := c.i + len(l.s); j <= len(c.b) && binary.LittleEndian.Uint64(c.b[c.i:]) == l.first && binary.LittleEndian.Uint64(c.b[j-8:]) == l.last {
+	j := c.i + len(l.s)
+	if j > len(c.b) {
+		return false
+	}
+	// A literal has at least 8 bytes; saying so lets both loads go
+	// without bounds checks.
+	if r := c.b[c.i:j]; len(r) >= 8 && binary.LittleEndian.Uint64(r) == l.first && binary.LittleEndian.Uint64(r[len(r)-8:]) == l.last {
 		c.i = j
 		return true
 	}
