@@ -100,6 +100,10 @@ func (h *Hasher) seal(w, tag uint64) {
 // AddString adds one field.
 func (h *Hasher) AddString(s string) {
 	n := len(s)
+	if n <= 8 { // most fields: a selection, a price, a line
+		h.seal(word.Tail(s), uint64(n))
+		return
+	}
 	for i := 0; i+8 < n; i += 8 {
 		h.absorb(word.Load(s[i:]))
 	}
@@ -109,6 +113,10 @@ func (h *Hasher) AddString(s string) {
 // AddBytes adds one field.
 func (h *Hasher) AddBytes(b []byte) {
 	n := len(b)
+	if n <= 8 {
+		h.seal(word.Tail(b), uint64(n))
+		return
+	}
 	for i := 0; i+8 < n; i += 8 {
 		h.absorb(word.Load(b[i:]))
 	}
