@@ -177,6 +177,8 @@ func TestOutcomesFastPathTaken(t *testing.T) {
 		`{"provider":"bet365","market_id":"nfl-2026-00411:totals","timestamp":1795000000002,"received_at":1795000000002953893,"outcomes":[{"name":"over","price":-363,"line":36.5},{"name":"under","price":-213,"line":36.5}]}`,
 		`{"provider": "betmgm", "market_id": "nfl-2026-01722:h2h", "timestamp": 1795000000004, "outcomes": [{"name": "home", "price": 395}, {"name": "away", "price": -375}]}`,
 		`{"provider":"p","market_id":"m","timestamp":-9223372036854775808,"received_at":9223372036854775807,"outcomes":[]}`,
+		`{"provider": "bet365", "market_id": "nfl-2026-00411:totals", "timestamp": 1795000000002, "received_at": 1795000000002953893, "outcomes": [{"name": "over", "price": -363, "line": 36.5}, {"name": "under", "price": -213, "line": 36.5}]}`,
+		`{"provider": "p", "market_id": "m", "timestamp": 1, "outcomes": []}`,
 	} {
 		if _, _, ok := n.decodeFast([]byte(msg), nil); !ok {
 			t.Errorf("fast decoder refused %s", msg)
