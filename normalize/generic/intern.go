@@ -116,11 +116,16 @@ func wordsOf(k []byte) keyWords {
 
 // hashKey returns the hash of k and, for a short key, its words.
 func hashKey(seed [2]uint64, k []byte) (uint64, keyWords) {
-	if len(k) > maxWordKey {
+	switch n := len(k); {
+	case n <= 8: // a provider, a selection, a price, a line: one word, one step
+		a := word.Tail(k)
+		return word.Mix(a^seed[0]^uint64(n), seed[1]), keyWords{a: a}
+	case n <= maxWordKey:
+		w := wordsOf(k)
+		return word.Mix(w.a^seed[0]^uint64(n), w.b^seed[1]) ^ word.Mix(w.c^seed[1], seed[0]), w
+	default:
 		return wyhash(seed, k), keyWords{}
 	}
-	w := wordsOf(k)
-	return word.Mix(w.a^seed[0]^uint64(len(k)), w.b^seed[1]) ^ word.Mix(w.c^seed[1], seed[0]), w
 }
 
 // wyhash hashes a long key a word at a time.
