@@ -190,16 +190,16 @@ func (c *cursor) space() {
 
 // str consumes a string without escapes or control characters.
 func (c *cursor) str() ([]byte, bool) {
-	if c.i >= len(c.b) || c.b[c.i] != '"' {
+	b, i := c.b, c.i
+	if uint(i) >= uint(len(b)) || b[i] != '"' {
 		return nil, false
 	}
-	start := c.i + 1
-	end := jsonscan.PlainEnd(c.b, start)
-	if end == len(c.b) || c.b[end] != '"' {
+	end := jsonscan.PlainEnd(b, i+1)
+	if uint(end) >= uint(len(b)) || b[end] != '"' || end <= i { // end > i always; saying so drops a bounds check
 		return nil, false
 	}
 	c.i = end + 1
-	return c.b[start:end], true
+	return b[i+1 : end], true
 }
 
 // int consumes an integer in int64 range, after one optional space (the
