@@ -215,25 +215,25 @@ func (c *cursor) int() (int64, bool) {
 
 // num consumes a JSON number without an exponent.
 func (c *cursor) num() ([]byte, bool) {
-	i := c.i
-	if i < len(c.b) && c.b[i] == '-' {
+	b, start := c.b, c.i
+	i := start
+	if uint(i) < uint(len(b)) && b[i] == '-' {
 		i++
 	}
-	end := jsonscan.DigitsEnd(c.b, i)
-	if end == i || (end-i > 1 && c.b[i] == '0') {
+	end := jsonscan.DigitsEnd(b, i)
+	if end == i || (end-i > 1 && b[i] == '0') {
 		return nil, false
 	}
 	i = end
-	if i < len(c.b) && c.b[i] == '.' {
-		if end = jsonscan.DigitsEnd(c.b, i+1); end == i+1 {
+	if uint(i) < uint(len(b)) && b[i] == '.' {
+		if end = jsonscan.DigitsEnd(b, i+1); end == i+1 {
 			return nil, false
 		}
 		i = end
 	}
-	if i < len(c.b) && (c.b[i] == 'e' || c.b[i] == 'E') {
+	if uint(i) < uint(len(b)) && (b[i] == 'e' || b[i] == 'E') {
 		return nil, false
 	}
-	raw := c.b[c.i:i]
 	c.i = i
-	return raw, true
+	return b[start:i], true
 }
