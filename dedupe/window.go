@@ -505,7 +505,7 @@ func (s *shard) grow() {
 	s.table = s.nextTable.Take(tableSize(len(s.ring)))
 	for i := range oldTable {
 		for _, v := range oldTable[i][1:] {
-			if v != 0 && last-uint32(v) < held {
+			if !free(v, last, held) {
 				s.index(v&^0xffffffff, uint64(uint32(v)))
 			}
 		}
