@@ -182,12 +182,23 @@ func (s *Sink) Write(ctx context.Context, events []odds.Event) error {
 		return nil
 	}
 	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
 	data, err := appendCopy((*bp)[:0], events)
 	*bp = data
 	if err != nil {
+		s.bufs.Put(bp)
 		return err
 	}
+	if err := s.store(ctx, data); err != nil {
+		// pgconn's CopyFrom can return on a broken connection while its
+		// goroutine is still reading data, so the buffer is not reused.
+		return err
+	}
+	s.bufs.Put(bp)
+	return nil
+}
+
+// store writes data, appendCopy's output, by the configured mode.
+func (s *Sink) store(ctx context.Context, data []byte) error {
 	if s.cfg.Mode == ModeCopy {
 		err := s.copyIn(ctx, data)
 		if err == nil {
