@@ -335,7 +335,17 @@ func (s *shard) found(slot *uint64, id odds.ID, at, window int64) (dup, ok bool)
 // first, and indexes it.
 func (s *shard) add(id odds.ID, at int64, tg uint64) {
 	if held := int(s.tail - s.head); held == s.maxRing {
-		s.evict() // a full window's every insert
+		// A full window's every insert: forget the dead entries at the head
+		// (re-adds that expire at once), which makes room, or else the oldest.
+		if s.headAt == dead {
+			for s.headAt == dead {
+				s.removeHead()
+			}
+		} else {
+			s.removeHead()
+			s.stats.Evicted++
+		}
+		s.prefetchHead()
 	} else if held >= s.roomAt {
 		s.makeRoom()
 	}
@@ -359,19 +369,6 @@ func (s *shard) add(id odds.ID, at int64, tg uint64) {
 		}
 	}
 	s.index(tg, pos)
-}
-
-// evict makes room in a ring full at the bound: it forgets the dead entries
-// at the head, then, if the ring is still full, the oldest.
-func (s *shard) evict() {
-	for s.headAt == dead {
-		s.removeHead()
-	}
-	if int(s.tail-s.head) == len(s.ring) {
-		s.removeHead()
-		s.stats.Evicted++
-	}
-	s.prefetchHead()
 }
 
 // makeRoom runs before an insert into a ring below the bound and at least
