@@ -167,9 +167,9 @@ func (w *Window) Seen(id odds.ID, at time.Time) bool {
 // time, groups the chunk by shard (shards share nothing, so the result is the
 // same as checking in order), and under each shard's lock first prefetches
 // the table bucket of every event of the group, so that their misses
-// overlap, and only then checks them, from the cache. (Prefetch instructions rather than plain
-// loads took BenchmarkWindowDedupe/1Mkeys from a median of 152 to 134 ns a
-// check, in five interleaved runs.)
+// overlap, and only then checks them, from the cache. (Prefetch instructions
+// rather than plain loads took BenchmarkWindowDedupe/1Mkeys from a median of
+// 152 to 134 ns a check, in five interleaved runs.)
 func (w *Window) Dedupe(_ context.Context, batch []odds.Event) ([]odds.Event, error) {
 	var dup [chunk]bool
 	kept := 0
