@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,11 @@ type Provider struct {
 	markets int
 	sent    atomic.Int64
 	conns   atomic.Int64 // connections served so far
+
+	mu      sync.Mutex
+	stopped bool
+	stop    chan struct{}  // closed by Stop
+	sending sync.WaitGroup // connections that may still send
 }
 
 // Start serves a feed of rate messages per second over markets markets on a
@@ -35,7 +41,7 @@ func Start(rate, markets int) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{URL: "ws://" + l.Addr().String() + "/feed", rate: rate, markets: markets}
+	p := &Provider{URL: "ws://" + l.Addr().String() + "/feed", rate: rate, markets: markets, stop: make(chan struct{})}
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 5 * time.Second}
 	go p.srv.Serve(l)
 	return p, nil
@@ -46,6 +52,32 @@ func (p *Provider) Close() error { return p.srv.Close() }
 
 // Sent returns how many messages the provider has sent.
 func (p *Provider) Sent() int64 { return p.sent.Load() }
+
+// Stop ends the feed: every connection flushes what it has sent and sends
+// nothing more, and stays open. Stop returns once they all have, so that
+// Sent is then final, and a reader that drains its connections gets exactly
+// that many messages.
+func (p *Provider) Stop() {
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		close(p.stop)
+	}
+	p.mu.Unlock()
+	p.sending.Wait()
+}
+
+// startSending reports whether a new connection may send, and if so counts
+// it among those Stop waits for.
+func (p *Provider) startSending() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return false
+	}
+	p.sending.Add(1)
+	return true
+}
 
 // flushEvery is how often the feed writes what is due.
 const flushEvery = 250 * time.Microsecond
@@ -90,11 +122,21 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	out := bufio.NewWriterSize(c.NetConn(), 256<<10)
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	ticks, stop := tick.C, p.stop
+	sending := p.startSending()
+	if !sending {
+		ticks, stop = nil, nil
+	}
+	defer func() {
+		if sending {
+			p.sending.Done()
+		}
+	}()
 	// Each connection its own sequence: streams that sent the same messages at
 	// the same millisecond would be exact duplicates of each other.
 	rnd := rand.New(rand.NewPCG(1, 1+uint64(p.conns.Add(1))))
-	tick := time.NewTicker(flushEvery)
-	defer tick.Stop()
 	var last, spare []byte
 	start, sent := time.Now(), int64(0)
 	for {
@@ -103,7 +145,9 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		case data := <-pings:
 			writeFrame(out, 0xA, data) // pong
-		case now := <-tick.C:
+		case <-stop:
+			ticks, stop = nil, nil
+		case now := <-ticks:
 			// What is due by now, so a late tick does not lower the rate.
 			due := int64(float64(p.rate)*now.Sub(start).Seconds()) - sent
 			ts := now.UnixMilli() // one clock read a tick, not a message
@@ -119,6 +163,10 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := out.Flush(); err != nil {
 			return
+		}
+		if sending && stop == nil { // stopped, and all it sent is flushed
+			sending = false
+			p.sending.Done()
 		}
 	}
 }
