@@ -125,10 +125,11 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	runCtx, cancel := context.WithTimeout(ctx, o.duration)
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
+	end := time.After(o.duration)
 
 	fmt.Fprintf(w, "simulated provider at %s: %d msgs/s over %d markets; events to %s\n", provider.URL, o.rate, o.markets, o.out)
 	tick := time.NewTicker(time.Second)
@@ -143,6 +144,13 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 					time.Since(start).Seconds(), s.Events, s.Written, s.Duplicates, s.DeadLetters,
 					s.Latency.P50.Round(time.Microsecond), s.Latency.P99.Round(time.Microsecond))
 			}
+			continue
+		case <-end:
+			// The provider stops, and the pipeline reads all it sent before
+			// it stops too, so that the table can show nothing was lost.
+			provider.Stop()
+			drain(p, provider.Sent(), 10*time.Second)
+			cancel()
 			continue
 		case err = <-done:
 		}
@@ -181,6 +189,14 @@ func run(ctx context.Context, o options, w io.Writer) (result, error) {
 		fmt.Fprintf(w, "\nfirst dead letter: %s\n", deadLetters.Letters()[0].Reason)
 	}
 	return res, nil
+}
+
+// drain waits, up to limit, until p has received sent envelopes.
+func drain(p *oddsflow.Pipeline, sent int64, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for p.Stats().Envelopes < uint64(sent) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 type result struct {

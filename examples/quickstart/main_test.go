@@ -14,9 +14,9 @@ import (
 	"github.com/oddsflow/oddsflow/odds"
 )
 
-// The quickstart runs end to end: every event normalized is written or
-// counted as a duplicate or late, malformed messages are dead letters, and
-// the file holds exactly the events written.
+// The quickstart runs end to end: every message sent is received, every
+// event normalized is written or counted as a duplicate or late, malformed
+// messages are dead letters, and the file holds exactly the events written.
 func TestQuickstart(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "events.jsonl")
 	var report bytes.Buffer
@@ -26,6 +26,9 @@ func TestQuickstart(t *testing.T) {
 	}
 	t.Logf("%+v\n%s", res, report.String())
 	s := res.Stats
+	if s.Envelopes != uint64(res.Sent) {
+		t.Errorf("%d messages sent, %d received", res.Sent, s.Envelopes)
+	}
 	if s.Envelopes == 0 || s.Events != s.Written+s.Duplicates+s.Late+s.DroppedByQuality {
 		t.Fatalf("counts do not add up: %+v", s)
 	}
