@@ -66,8 +66,9 @@ if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); else as_pg=(); fi
 # wal_init_zero=off: a fresh cluster creates every WAL segment it fills, and by default
 # writes its 16 MB of zeros first while holding the WAL write lock. At P4's 40K rows/s that
 # is a new segment every 1.2 s, and each stalled every COPY in flight for 45-75 ms (the
-# server's log_min_duration_statement shows them in step): P4's p99 was 44-70 ms with it
-# and 1.8 ms without. A server that has run a while recycles its old segments instead.
+# server's log_min_duration_statement shows them in step): with PostgreSQL its only sink,
+# P4's p99 was 44-54 ms with it and 1.8-2.6 ms without. A server that has run a while
+# recycles its old segments instead.
 pg_opts="-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c fsync=off -c wal_init_zero=off -c max_connections=200"
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -o "$pg_opts" start >/dev/null
 export ODDSFLOW_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
