@@ -119,13 +119,18 @@ func hashKey(seed [2]uint64, k []byte) (uint64, keyWords) {
 	switch n := len(k); {
 	case n <= 8: // a provider, a selection, a price, a line: one word, one step
 		a := word.Tail(k)
-		return word.Mix(a^seed[0]^uint64(n), seed[1]), keyWords{a: a}
+		return hashWord(seed, a, n), keyWords{a: a}
 	case n <= maxWordKey:
 		w := wordsOf(k)
 		return word.Mix(w.a^seed[0]^uint64(n), w.b^seed[1]) ^ word.Mix(w.c^seed[1], seed[0]), w
 	default:
 		return wyhash(seed, k), keyWords{}
 	}
+}
+
+// hashWord returns the hash of a key of n <= 8 bytes whose word is a.
+func hashWord(seed [2]uint64, a uint64, n int) uint64 {
+	return word.Mix(a^seed[0]^uint64(n), seed[1])
 }
 
 // wyhash hashes a long key a word at a time.
@@ -148,6 +153,38 @@ func (t *table[V]) prefetch(k []byte) {
 }
 
 func (t *table[V]) load(k []byte) (V, bool) {
+	if len(k) <= 8 {
+		return t.loadWord(word.Tail(k), len(k))
+	}
+	return t.loadLong(k)
+}
+
+// loadWord looks up a key of n <= 8 bytes whose word is a: a provider, a
+// selection, a line. It is load's common case, kept apart so that it holds
+// its few values in registers; a slot's key of the same length has the same
+// single word.
+func (t *table[V]) loadWord(a uint64, n int) (V, bool) {
+	if p := t.slots.Load(); p != nil {
+		slots := *p
+		h := hashWord(t.seed, a, n) | 1
+		mask := uint64(len(slots) - 1)
+		for i := h & mask; ; i = (i + 1) & mask {
+			sl := &slots[i]
+			m := sl.mark.Load()
+			if m == 0 {
+				break
+			}
+			if m == h && sl.w.a == a && len(sl.key) == n {
+				return sl.val, true
+			}
+		}
+	}
+	var zero V
+	return zero, false
+}
+
+// loadLong looks up a key of more than 8 bytes.
+func (t *table[V]) loadLong(k []byte) (V, bool) {
 	if p := t.slots.Load(); p != nil {
 		slots := *p
 		h, w := hashKey(t.seed, k)

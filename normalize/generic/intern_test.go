@@ -72,3 +72,28 @@ func TestWordsOf(t *testing.T) {
 		}
 	}
 }
+
+// A stored key of any length loads back, through the one-word lookup up to
+// 8 bytes and the general one past it, and a key one byte different does
+// not.
+func TestTableLengths(t *testing.T) {
+	in := newInterner(1000)
+	s := &in.str
+	text := strings.Repeat("abcdefghijklmnopqrstuvwxyz", 2)
+	for n := 0; n <= len(text); n++ {
+		s.store(text[:n], text[:n])
+	}
+	for n := 0; n <= len(text); n++ {
+		k := []byte(text[:n])
+		if v, ok := s.load(k); !ok || v != text[:n] {
+			t.Errorf("load(%q) = %q, %v", k, v, ok)
+		}
+		if n == 0 {
+			continue
+		}
+		k[n-1] = '-'
+		if v, ok := s.load(k); ok {
+			t.Errorf("load(%q) = %q, a key never stored", k, v)
+		}
+	}
+}
