@@ -40,19 +40,17 @@ func Digits(b []byte, i int) (v uint64, n int) {
 	start := i
 	for i+8 <= len(b) {
 		x := binary.LittleEndian.Uint64(b[i:])
-		m := nonDigits(x)
-		if m == 0 {
-			v = v*1e8 + eightDigits(x)
-			i += 8
-			continue
+		if m := nonDigits(x); m != 0 {
+			// Shift the k digits to the high-order end; the zero bytes
+			// shifted in read as leading zeros.
+			k := bits.TrailingZeros64(m) / 8 & 7
+			if k > 0 {
+				v = v*pow10[k] + eightDigits(x<<(64-8*k))
+			}
+			return v, i + k - start
 		}
-		if k := bits.TrailingZeros64(m) / 8; k > 0 {
-			// Shift the k digits to the low-order end; the zero bytes shifted
-			// in read as leading zeros.
-			v = v*pow10[k] + eightDigits(x<<(64-8*k))
-			i += k
-		}
-		return v, i - start
+		v = v*1e8 + eightDigits(x)
+		i += 8
 	}
 	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
 		v = v*10 + uint64(b[i]-'0')

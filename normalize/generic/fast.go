@@ -68,10 +68,10 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 				return m, nil, false
 			}
 			out.name, out.nameSeen = o.in.string(v), true
-			if out.price, ok = c.num(); !ok {
+			if out.price, out.priceInt, out.isInt, ok = c.numInt(); !ok {
 				return m, nil, false
 			}
-			out.priceSeen, out.plain = true, true // num reads no exponent
+			out.priceSeen, out.plain = true, true // numInt reads no exponent
 			if c.lit(&l.line) {
 				if out.line, ok = c.num(); !ok {
 					return m, nil, false
@@ -236,4 +236,39 @@ func (c *cursor) num() ([]byte, bool) {
 	}
 	c.i = i
 	return b[start:i], true
+}
+
+// numInt consumes a JSON number without an exponent, as num does, and if
+// it is an integer of up to 18 digits also returns its value: read in the
+// same word-at-a-time pass that finds its end, an American price then needs
+// no second scan.
+func (c *cursor) numInt() (raw []byte, v int64, isInt, ok bool) {
+	b, start := c.b, c.i
+	i := start
+	neg := uint(i) < uint(len(b)) && b[i] == '-'
+	if neg {
+		i++
+	}
+	u, n := jsonscan.Digits(b, i)
+	if n == 0 || (n > 1 && b[i] == '0') {
+		return nil, 0, false, false
+	}
+	i += n
+	isInt = n <= 18 // so u fits an int64
+	if uint(i) < uint(len(b)) && b[i] == '.' {
+		end := jsonscan.DigitsEnd(b, i+1)
+		if end == i+1 {
+			return nil, 0, false, false
+		}
+		i, isInt = end, false
+	}
+	if uint(i) < uint(len(b)) && (b[i] == 'e' || b[i] == 'E') {
+		return nil, 0, false, false
+	}
+	c.i = i
+	v = int64(u)
+	if neg {
+		v = -v
+	}
+	return b[start:i], v, isInt, true
 }

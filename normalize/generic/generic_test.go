@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/oddsflow/oddsflow/collect"
+	"github.com/oddsflow/oddsflow/internal/jsonscan"
 	"github.com/oddsflow/oddsflow/normalize"
 	"github.com/oddsflow/oddsflow/odds"
 )
@@ -220,6 +221,15 @@ func FuzzOutcomesFast(f *testing.F) {
 			t.Fatalf("%q: fast decoder's key %+v, want %+v", b, fast.key, key)
 		}
 		fast.key, fast.hashed = odds.Hasher{}, false
+		// It reads an integer price's value as it scans it; that must be
+		// what parsing the price gives.
+		for i := range fastOuts {
+			out := &fastOuts[i]
+			if v, ok := jsonscan.ParseInt(out.price); out.isInt && (!ok || v != out.priceInt) {
+				t.Fatalf("%q: outcome %d: fast decoder read price %s as %d", b, i, out.price, out.priceInt)
+			}
+			out.isInt, out.priceInt = false, 0
+		}
 		if !reflect.DeepEqual(fast, general) || !reflect.DeepEqual(fastOuts, generalOuts) {
 			t.Fatalf("%q:\nfast    %+v %+v\ngeneral %+v %+v", b, fast, fastOuts, general, generalOuts)
 		}

@@ -90,6 +90,8 @@ type rawOutcome struct {
 	name      string
 	price     []byte
 	priceStr  bool // price was a JSON string
+	priceInt  int64
+	isInt     bool // price is an integer number, of value priceInt
 	line      []byte
 	hasLine   bool
 	nameSeen  bool
@@ -319,6 +321,9 @@ func (o *Outcomes) price(out *rawOutcome) (odds.Price, error) {
 	case isString || o.format == Text:
 		return o.in.price(raw, odds.Parse)
 	case o.format == American:
+		if out.isInt {
+			return odds.FromAmerican(out.priceInt)
+		}
 		if a, ok := jsonscan.ParseInt(raw); ok {
 			return odds.FromAmerican(a) // a table lookup for every common price
 		}
