@@ -16,23 +16,30 @@ import (
 // the keys as one literal each instead of scanning, and leaves validation it
 // cannot do quickly to that fallback.
 func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcome, bool) {
-	c := cursor{b: b}
-	var m message
-	var ok bool
-	if !c.lit(&litProvider) {
+	var (
+		m                message
+		provider, market []byte
+		ok               bool
+	)
+	i, ok := lit(b, 0, &litProvider)
+	if !ok {
 		return m, nil, false
 	}
 	l := &compact
-	if c.i < len(b) && b[c.i] == ' ' {
+	if i < len(b) && b[i] == ' ' {
 		l = &spaced
-		c.i++
+		i++
 	}
-	provider, ok := c.str()
-	if !ok || !c.lit(&l.market) {
+	if provider, i, ok = str(b, i); !ok {
 		return m, nil, false
 	}
-	market, ok := c.str()
-	if !ok || !c.lit(&l.timestamp) {
+	if i, ok = lit(b, i, &l.market); !ok {
+		return m, nil, false
+	}
+	if market, i, ok = str(b, i); !ok {
+		return m, nil, false
+	}
+	if i, ok = lit(b, i, &l.timestamp); !ok {
 		return m, nil, false
 	}
 	// A feed has thousands of markets, and the interner's slot for this one
@@ -41,53 +48,61 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	o.in.str.prefetch(market)
 	m.key.AddBytes(provider)
 	m.key.AddBytes(market)
-	if m.ts, ok = c.int(); !ok {
+	if m.ts, i, ok = integer(b, i); !ok {
 		return m, nil, false
 	}
 	m.hasTS = true
 	m.key.AddUint64(uint64(m.ts))
 	m.hashed = true
-	if c.lit(&l.receivedAt) {
-		if m.recv, ok = c.int(); !ok {
+	if j, ok := lit(b, i, &l.receivedAt); ok {
+		if m.recv, i, ok = integer(b, j); !ok {
 			return m, nil, false
 		}
 		m.hasRecv = true
 	}
-	if !c.lit(&l.outcomes) {
+	if i, ok = lit(b, i, &l.outcomes); !ok {
 		return m, nil, false
 	}
 	m.hasO = true
-	if !c.byte(']') {
-		if !c.lit(&l.name) {
+	if i < len(b) && b[i] == ']' {
+		i++
+	} else {
+		if i, ok = lit(b, i, &l.name); !ok {
 			return m, nil, false
 		}
 		for {
-			var out rawOutcome
-			v, ok := c.str()
-			if !ok || !c.lit(&l.price) {
+			var (
+				out  rawOutcome
+				name []byte
+			)
+			if name, i, ok = str(b, i); !ok {
 				return m, nil, false
 			}
-			out.name, out.nameSeen = o.in.string(v), true
-			if out.price, out.priceInt, out.isInt, ok = c.numInt(); !ok {
+			if i, ok = lit(b, i, &l.price); !ok {
+				return m, nil, false
+			}
+			out.name, out.nameSeen = o.in.string(name), true
+			if out.price, out.priceInt, out.isInt, i, ok = numInt(b, i); !ok {
 				return m, nil, false
 			}
 			out.priceSeen, out.plain = true, true // numInt reads no exponent
-			if c.lit(&l.line) {
-				if out.line, ok = c.num(); !ok {
+			if j, ok := lit(b, i, &l.line); ok {
+				if out.line, i, ok = num(b, j); !ok {
 					return m, nil, false
 				}
 				out.hasLine = true
 			}
 			outs = append(outs, out)
-			if !c.lit(&l.next) {
+			if i, ok = lit(b, i, &l.next); !ok {
 				break
 			}
 		}
-		if !c.byte('}') || !c.byte(']') {
+		if i+2 > len(b) || b[i] != '}' || b[i+1] != ']' {
 			return m, nil, false
 		}
+		i += 2
 	}
-	if !c.byte('}') || c.i != len(b) {
+	if i+1 != len(b) || b[i] != '}' {
 		return m, nil, false
 	}
 	m.provider = o.in.string(provider)
@@ -95,12 +110,11 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	return m, outs, true
 }
 
-// cursor matches a payload against the expected layout. It reads strings
-// and numbers with jsonscan's word-at-a-time helpers.
-type cursor struct {
-	b []byte
-	i int
-}
+// The readers below take the payload and a position in it, and return the
+// position after what they read (or the same one and false). The position
+// stays in a register from one to the next: kept in a cursor struct, it
+// went through memory between every two of them, a chain of store-to-load
+// forwards a message long.
 
 // literal is a run of 8 to 16 bytes of expected text, such as
 // `,"market_id":`, kept as its first and its last 8 bytes, so that matching
@@ -155,120 +169,95 @@ var (
 	}
 )
 
-// lit consumes l if the payload goes on with it. It calls nothing, so that
-// it inlines: a message has about a dozen literals, and the call and the
-// cursor's trip through memory cost more than the match.
-func (c *cursor) lit(l *literal) bool {
-	j := c.i + len(l.s)
-	if j > len(c.b) {
-		return false
+// lit reads l at b[i:]. It calls nothing, so that it inlines: a message
+// has about a dozen literals, and a call costs more than the match.
+func lit(b []byte, i int, l *literal) (int, bool) {
+	j := i + len(l.s)
+	if i < 0 || j > len(b) {
+		return i, false
 	}
 	// A literal has at least 8 bytes; saying so lets both loads go
 	// without bounds checks.
-	if r := c.b[c.i:j]; len(r) >= 8 && binary.LittleEndian.Uint64(r) == l.first && binary.LittleEndian.Uint64(r[len(r)-8:]) == l.last {
-		c.i = j
-		return true
+	if r := b[i:j]; len(r) >= 8 && binary.LittleEndian.Uint64(r) == l.first && binary.LittleEndian.Uint64(r[len(r)-8:]) == l.last {
+		return j, true
 	}
-	return false
+	return i, false
 }
 
-// byte consumes ch.
-func (c *cursor) byte(ch byte) bool {
-	if c.i >= len(c.b) || c.b[c.i] != ch {
-		return false
-	}
-	c.i++
-	return true
-}
-
-// space consumes one space, if there is one.
-func (c *cursor) space() {
-	if c.i < len(c.b) && c.b[c.i] == ' ' {
-		c.i++
-	}
-}
-
-// str consumes a string without escapes or control characters.
-func (c *cursor) str() ([]byte, bool) {
-	b, i := c.b, c.i
+// str reads a string without escapes or control characters and returns its
+// content.
+func str(b []byte, i int) (s []byte, end int, ok bool) {
 	if uint(i) >= uint(len(b)) || b[i] != '"' {
-		return nil, false
+		return nil, i, false
 	}
-	end := jsonscan.PlainEnd(b, i+1)
+	end = jsonscan.PlainEnd(b, i+1)
 	if uint(end) >= uint(len(b)) || b[end] != '"' || end <= i { // end > i always; saying so drops a bounds check
-		return nil, false
+		return nil, i, false
 	}
-	c.i = end + 1
-	return b[i+1 : end], true
+	return b[i+1 : end], end + 1, true
 }
 
-// int consumes an integer in int64 range, after one optional space (the
+// integer reads an integer in int64 range, after one optional space (the
 // spaced layout's received_at literal leaves it).
-func (c *cursor) int() (int64, bool) {
-	c.space()
-	v, end, ok := jsonscan.IntAt(c.b, c.i)
-	if ok {
-		c.i = end
+func integer(b []byte, i int) (v int64, end int, ok bool) {
+	if uint(i) < uint(len(b)) && b[i] == ' ' {
+		i++
 	}
-	return v, ok
+	return jsonscan.IntAt(b, i)
 }
 
-// num consumes a JSON number without an exponent.
-func (c *cursor) num() ([]byte, bool) {
-	b, start := c.b, c.i
-	i := start
+// num reads a JSON number without an exponent.
+func num(b []byte, i int) (raw []byte, end int, ok bool) {
+	start := i
 	if uint(i) < uint(len(b)) && b[i] == '-' {
 		i++
 	}
-	end := jsonscan.DigitsEnd(b, i)
+	end = jsonscan.DigitsEnd(b, i)
 	if end == i || (end-i > 1 && b[i] == '0') {
-		return nil, false
+		return nil, start, false
 	}
 	i = end
 	if uint(i) < uint(len(b)) && b[i] == '.' {
 		if end = jsonscan.DigitsEnd(b, i+1); end == i+1 {
-			return nil, false
+			return nil, start, false
 		}
 		i = end
 	}
 	if uint(i) < uint(len(b)) && (b[i] == 'e' || b[i] == 'E') {
-		return nil, false
+		return nil, start, false
 	}
-	c.i = i
-	return b[start:i], true
+	return b[start:i], i, true
 }
 
-// numInt consumes a JSON number without an exponent, as num does, and if
-// it is an integer of up to 18 digits also returns its value: read in the
+// numInt reads a JSON number without an exponent, as num does, and if it
+// is an integer of up to 18 digits also returns its value: read in the
 // same word-at-a-time pass that finds its end, an American price then needs
 // no second scan.
-func (c *cursor) numInt() (raw []byte, v int64, isInt, ok bool) {
-	b, start := c.b, c.i
-	i := start
+func numInt(b []byte, i int) (raw []byte, v int64, isInt bool, end int, ok bool) {
+	start := i
 	neg := uint(i) < uint(len(b)) && b[i] == '-'
 	if neg {
 		i++
 	}
 	u, n := jsonscan.Digits(b, i)
 	if n == 0 || (n > 1 && b[i] == '0') {
-		return nil, 0, false, false
+		return nil, 0, false, start, false
 	}
 	i += n
 	isInt = n <= 18 // so u fits an int64
 	if uint(i) < uint(len(b)) && b[i] == '.' {
 		end := jsonscan.DigitsEnd(b, i+1)
 		if end == i+1 {
-			return nil, 0, false, false
+			return nil, 0, false, start, false
 		}
 		i, isInt = end, false
 	}
 	if uint(i) < uint(len(b)) && (b[i] == 'e' || b[i] == 'E') {
-		return nil, 0, false, false
+		return nil, 0, false, start, false
 	}
-	c.i = i
 	v = int64(u)
 	if neg {
 		v = -v
 	}
-	return b[start:i], v, isInt, true
+	return b[start:i], v, isInt, i, true
 }
