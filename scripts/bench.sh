@@ -119,6 +119,8 @@ for s in $sections; do
 	dedupe)
 		echo "== dedupe: Window checks (one core) and memory per key"
 		GOMAXPROCS=1 go test -run '^$' -bench 'Window(Seen|Dedupe|Memory)' -benchmem -benchtime 1s ./dedupe/ | grep -E '^Benchmark'
+		echo "== dedupe: a default window filled as the peer benchmark fills it (1M IDs, 1 ms apart)"
+		GOMAXPROCS=1 go test -run '^$' -bench WindowFill -benchtime 10x ./dedupe/ | grep -E '^Benchmark'
 		echo "== growth: a shard's growing insert into memory faulted in ahead vs fresh memory"
 		go test -run '^$' -bench WindowGrowth -benchtime 100x ./dedupe/ | grep -E '^Benchmark'
 		go test -run '^$' -bench SequencerGrowth -benchtime 200x ./normalize/ | grep -E '^Benchmark'
