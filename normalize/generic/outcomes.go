@@ -109,7 +109,7 @@ func (o *Outcomes) Normalize(dst []odds.Event, env collect.Envelope) ([]odds.Eve
 			return dst, err
 		}
 	}
-	return o.events(dst, &m, outs, env)
+	return o.events(dst, &m, outs, env.ReceivedAt)
 }
 
 // decode reads any valid JSON text of the outcome-list shape.
@@ -174,7 +174,7 @@ func (o *Outcomes) decode(payload []byte, outs []rawOutcome) (message, []rawOutc
 }
 
 // events checks a decoded message and appends an event per valid outcome.
-func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, env collect.Envelope) ([]odds.Event, error) {
+func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, received time.Time) ([]odds.Event, error) {
 	switch {
 	case m.provider == "":
 		return dst, fmt.Errorf(`%w: missing "provider"`, normalize.ErrMalformed)
@@ -185,7 +185,6 @@ func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, env c
 	case !m.hasO:
 		return dst, fmt.Errorf(`%w: missing "outcomes"`, normalize.ErrMalformed)
 	}
-	received := env.ReceivedAt
 	if m.hasRecv {
 		received = time.Unix(0, m.recv).UTC()
 	}
@@ -209,6 +208,9 @@ func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, env c
 			continue
 		}
 		ev.SourceTime, ev.ReceivedAt = source, received
+	}
+	if errs == nil {
+		return dst, nil
 	}
 	return dst, errors.Join(errs...)
 }
