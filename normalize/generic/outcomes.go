@@ -202,12 +202,12 @@ func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, recei
 		out := &outs[i]
 		dst = append(dst, odds.Event{}) // built in place: an event is 200 bytes
 		ev := &dst[len(dst)-1]
-		if err := o.event(ev, out, h, m.provider, m.market); err != nil {
+		if err := o.event(ev, out, h); err != nil {
 			dst = dst[:len(dst)-1]
 			errs = append(errs, fmt.Errorf("market %s outcome %d %q: %w", m.market, i, out.name, err))
 			continue
 		}
-		ev.SourceTime, ev.ReceivedAt = source, received
+		ev.Provider, ev.Market, ev.SourceTime, ev.ReceivedAt = m.provider, m.market, source, received
 	}
 	if errs == nil {
 		return dst, nil
@@ -285,7 +285,7 @@ func scalar(s *jsonscan.Scanner) (raw []byte, isString bool, err error) {
 	}
 }
 
-func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher, provider, market string) error {
+func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher) error {
 	if !out.nameSeen || out.name == "" {
 		return fmt.Errorf("%w: missing \"name\"", normalize.ErrMalformed)
 	}
@@ -296,7 +296,7 @@ func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher, provide
 	if err != nil {
 		return err
 	}
-	ev.Provider, ev.Market, ev.Selection, ev.Price = provider, market, out.name, price
+	ev.Selection, ev.Price = out.name, price
 	if out.hasLine {
 		if !out.plain && hasExponent(out.line) {
 			return fmt.Errorf("%w: line %q has an exponent", normalize.ErrMalformed, out.line)
