@@ -45,7 +45,7 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	// A feed has thousands of markets, and the interner's slot for this one
 	// is seldom still in the cache: it is prefetched now and read once the
 	// rest of the message is.
-	o.in.str.prefetch(market)
+	marketHash := o.in.str.prefetch(market)
 	m.key.AddBytes(provider)
 	m.key.AddBytes(market)
 	if m.ts, i, ok = integer(b, i); !ok {
@@ -106,7 +106,7 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 		return m, nil, false
 	}
 	m.provider = o.in.string(provider)
-	m.market = o.in.string(market)
+	m.market = o.in.stringHashed(market, marketHash)
 	return m, outs, true
 }
 

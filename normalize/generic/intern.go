@@ -31,10 +31,22 @@ func newInterner(max int) *interner {
 }
 
 func (in *interner) string(b []byte) string {
-	if s, ok := in.str.load(b); ok {
+	s, ok := in.str.load(b)
+	return in.orStore(b, s, ok)
+}
+
+// stringHashed is string for b whose hash, from prefetch, is h.
+func (in *interner) stringHashed(b []byte, h uint64) string {
+	s, ok := in.str.loadHashed(b, h)
+	return in.orStore(b, s, ok)
+}
+
+// orStore returns s if ok, else b as a string, which it stores.
+func (in *interner) orStore(b []byte, s string, ok bool) string {
+	if ok {
 		return s
 	}
-	s := string(b)
+	s = string(b)
 	in.str.store(s, s)
 	return s
 }
@@ -143,13 +155,16 @@ func wyhash(seed [2]uint64, k []byte) uint64 {
 }
 
 // prefetch starts loading the slot where a lookup of k begins, so that
-// its cache miss overlaps the work done before the lookup.
-func (t *table[V]) prefetch(k []byte) {
+// its cache miss overlaps the work done before the lookup, and returns the
+// hash that lookup needs, for loadHashed.
+func (t *table[V]) prefetch(k []byte) uint64 {
+	h, _ := hashKey(t.seed, k)
+	h |= 1
 	if p := t.slots.Load(); p != nil {
 		slots := *p
-		h, _ := hashKey(t.seed, k)
-		prefetch.Line(unsafe.Pointer(&slots[(h|1)&uint64(len(slots)-1)]))
+		prefetch.Line(unsafe.Pointer(&slots[h&uint64(len(slots)-1)]))
 	}
+	return h
 }
 
 func (t *table[V]) load(k []byte) (V, bool) {
@@ -185,10 +200,21 @@ func (t *table[V]) loadWord(a uint64, n int) (V, bool) {
 
 // loadLong looks up a key of more than 8 bytes.
 func (t *table[V]) loadLong(k []byte) (V, bool) {
+	h, _ := hashKey(t.seed, k)
+	return t.loadHashed(k, h|1)
+}
+
+// loadHashed is load for a key whose hash, from prefetch, is h.
+func (t *table[V]) loadHashed(k []byte, h uint64) (V, bool) {
+	if len(k) <= 8 {
+		return t.loadWord(word.Tail(k), len(k))
+	}
 	if p := t.slots.Load(); p != nil {
 		slots := *p
-		h, w := hashKey(t.seed, k)
-		h |= 1
+		var w keyWords // as hashKey gives them
+		if len(k) <= maxWordKey {
+			w = wordsOf(k)
+		}
 		mask := uint64(len(slots) - 1)
 		for i := h & mask; ; i = (i + 1) & mask {
 			sl := &slots[i]

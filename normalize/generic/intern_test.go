@@ -74,8 +74,8 @@ func TestWordsOf(t *testing.T) {
 }
 
 // A stored key of any length loads back, through the one-word lookup up to
-// 8 bytes and the general one past it, and a key one byte different does
-// not.
+// 8 bytes and the general one past it, also with the hash prefetch gave,
+// and a key one byte different does not.
 func TestTableLengths(t *testing.T) {
 	in := newInterner(1000)
 	s := &in.str
@@ -87,6 +87,9 @@ func TestTableLengths(t *testing.T) {
 		k := []byte(text[:n])
 		if v, ok := s.load(k); !ok || v != text[:n] {
 			t.Errorf("load(%q) = %q, %v", k, v, ok)
+		}
+		if v, ok := s.loadHashed(k, s.prefetch(k)); !ok || v != text[:n] {
+			t.Errorf("loadHashed(%q) = %q, %v", k, v, ok)
 		}
 		if n == 0 {
 			continue
