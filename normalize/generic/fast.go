@@ -110,12 +110,6 @@ func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcom
 	return m, outs, true
 }
 
-// The readers below take the payload and a position in it, and return the
-// position after what they read (or the same one and false). The position
-// stays in a register from one to the next: kept in a cursor struct, it
-// went through memory between every two of them, a chain of store-to-load
-// forwards a message long.
-
 // literal is a run of 8 to 16 bytes of expected text, such as
 // `,"market_id":`, kept as its first and its last 8 bytes, so that matching
 // it is two overlapping loads and two comparisons.
@@ -168,6 +162,12 @@ var (
 		next:       newLiteral(`}, {"name": `),
 	}
 )
+
+// The readers below take the payload and a position in it, and return the
+// position after what they read (or the same one and false). The position
+// stays in a register from one to the next: kept in a cursor struct, it
+// went through memory between every two of them, a chain of store-to-load
+// forwards a message long.
 
 // lit reads l at b[i:]. It calls nothing, so that it inlines: a message
 // has about a dozen literals, and a call costs more than the match.
