@@ -171,7 +171,8 @@ func (t *table[V]) load(k []byte) (V, bool) {
 	if len(k) <= 8 {
 		return t.loadWord(word.Tail(k), len(k))
 	}
-	return t.loadLong(k)
+	h, _ := hashKey(t.seed, k)
+	return t.loadHashed(k, h|1)
 }
 
 // loadWord looks up a key of n <= 8 bytes whose word is a: a provider, a
@@ -196,12 +197,6 @@ func (t *table[V]) loadWord(a uint64, n int) (V, bool) {
 	}
 	var zero V
 	return zero, false
-}
-
-// loadLong looks up a key of more than 8 bytes.
-func (t *table[V]) loadLong(k []byte) (V, bool) {
-	h, _ := hashKey(t.seed, k)
-	return t.loadHashed(k, h|1)
 }
 
 // loadHashed is load for a key whose hash, from prefetch, is h. Its probe
