@@ -65,6 +65,24 @@ fi
 GOWORK=off go list -m all
 
 modules=$(go list -m -f '{{.Dir}}')
+
+# A module's go.mod must be what `go mod tidy` makes of it, as a user who
+# builds that module alone would see it. Outside the workspace the siblings
+# it requires at the placeholder version are nowhere to be found, so each is
+# checked through a copy of its go.mod that replaces them with their
+# directories.
+log "go.mod and go.sum tidy in every module"
+go list -m -f '{{.Path}} {{.Dir}}' >"$work/modules"
+for dir in $modules; do
+	tidy=$(mktemp -d "$work/tidy.XXXX")
+	cp "$dir/go.mod" "$tidy/go.mod"
+	cp "$dir/go.sum" "$tidy/go.sum" 2>/dev/null || : >"$tidy/go.sum"
+	while read -r path sibling; do
+		[ "$sibling" = "$dir" ] || (cd "$dir" && GOWORK=off go mod edit -modfile="$tidy/go.mod" -replace "$path=$sibling")
+	done <"$work/modules"
+	(cd "$dir" && GOWORK=off go mod tidy -modfile="$tidy/go.mod" -diff) ||
+		{ echo ".${dir#"$root"}/go.mod is not tidy: run go mod tidy there (GOWORK=off, siblings replaced)" >&2; exit 1; }
+done
 for dir in $modules; do
 	rel=${dir#"$root"}
 	rel=${rel#/}
