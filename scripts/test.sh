@@ -4,9 +4,9 @@
 # It installs what is missing (apt packages, staticcheck), starts PostgreSQL and Redis on
 # free loopback ports in a temporary directory, exports their addresses, and sets
 # ODDSFLOW_REQUIRE_INTEGRATION=1 so that an integration test whose server is missing fails
-# instead of skipping. Then, for every module in go.work: gofmt, go vet, staticcheck,
-# go test -race; the root module again with GOWORK=off (what users build); every fuzzer
-# briefly; every benchmark once. It stops what it started on exit. Safe to run again.
+# instead of skipping. Then: gofmt; go mod tidy -diff in every module of go.work; in each,
+# go vet, staticcheck, go test -race; the root module again with GOWORK=off (what users
+# build); every fuzzer briefly; every benchmark once. It stops what it started on exit. Safe to run again.
 #
 # Environment: FUZZTIME (default 20000x: executions, not seconds) per fuzzer; SKIP_FUZZ=1 and
 # SKIP_BENCH=1 to shorten. A count, because go1.26's fuzz coordinator can fail a duration-bound
