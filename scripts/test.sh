@@ -6,7 +6,8 @@
 # ODDSFLOW_REQUIRE_INTEGRATION=1 so that an integration test whose server is missing fails
 # instead of skipping. Then: gofmt; go mod tidy -diff in every module of go.work; in each,
 # go vet, staticcheck, go test -race; the root module again with GOWORK=off (what users
-# build); every fuzzer briefly; every benchmark once. It stops what it started on exit. Safe to run again.
+# build); every fuzzer briefly; every benchmark once. It stops what it started on exit.
+# Safe to run again.
 #
 # Environment: FUZZTIME (default 20000x: executions, not seconds) per fuzzer; SKIP_FUZZ=1 and
 # SKIP_BENCH=1 to shorten. A count, because go1.26's fuzz coordinator can fail a duration-bound
@@ -81,7 +82,7 @@ for dir in $modules; do
 		[ "$sibling" = "$dir" ] || (cd "$dir" && GOWORK=off go mod edit -modfile="$tidy/go.mod" -replace "$path=$sibling")
 	done <"$work/modules"
 	(cd "$dir" && GOWORK=off go mod tidy -modfile="$tidy/go.mod" -diff) ||
-		{ echo ".${dir#"$root"}/go.mod is not tidy: run go mod tidy there (GOWORK=off, siblings replaced)" >&2; exit 1; }
+		{ echo ".${dir#"$root"}: go mod tidy would make the changes above" >&2; exit 1; }
 done
 for dir in $modules; do
 	rel=${dir#"$root"}
