@@ -65,7 +65,8 @@ if [ -n "$extra" ]; then
 fi
 GOWORK=off go list -m all
 
-modules=$(go list -m -f '{{.Dir}}')
+go list -m -f '{{.Path}} {{.Dir}}' >"$work/modules"
+modules=$(cut -d' ' -f2 "$work/modules")
 
 # A module's go.mod must be what `go mod tidy` makes of it, as a user who
 # builds that module alone would see it. Outside the workspace the siblings
@@ -73,14 +74,15 @@ modules=$(go list -m -f '{{.Dir}}')
 # checked through a copy of its go.mod that replaces them with their
 # directories.
 log "go.mod and go.sum tidy in every module"
-go list -m -f '{{.Path}} {{.Dir}}' >"$work/modules"
 for dir in $modules; do
 	tidy=$(mktemp -d "$work/tidy.XXXX")
 	cp "$dir/go.mod" "$tidy/go.mod"
 	cp "$dir/go.sum" "$tidy/go.sum" 2>/dev/null || : >"$tidy/go.sum"
+	replaces=()
 	while read -r path sibling; do
-		[ "$sibling" = "$dir" ] || (cd "$dir" && GOWORK=off go mod edit -modfile="$tidy/go.mod" -replace "$path=$sibling")
+		[ "$sibling" = "$dir" ] || replaces+=(-replace "$path=$sibling")
 	done <"$work/modules"
+	GOWORK=off go mod edit "${replaces[@]}" "$tidy/go.mod"
 	(cd "$dir" && GOWORK=off go mod tidy -modfile="$tidy/go.mod" -diff) ||
 		{ echo ".${dir#"$root"}: go mod tidy would make the changes above" >&2; exit 1; }
 done
