@@ -358,6 +358,7 @@ func (s *shard) add(id odds.ID, at int64, tg uint64) {
 	}
 	pos := s.tail
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
+	s.prefetchTail()
 	if pos == s.head {
 		s.headAt = at
 	}
@@ -467,7 +468,7 @@ func (s *shard) expire(cutoff int64) {
 	}
 }
 
-// prefetchHead starts loading the ring entry headAhead past the head,
+// prefetchHead starts loading the ring entry ringAhead past the head,
 // which expiry or eviction reaches a few inserts into the shard later. The
 // head walks the ring in order, but with the other shards' walks in between
 // the processor does not see the stream, and without this each cache line of
@@ -477,13 +478,26 @@ func (s *shard) expire(cutoff int64) {
 // group. A small ring stays in the cache.
 func (s *shard) prefetchHead() {
 	if len(s.ring) >= prefetchRing {
-		prefetch.Line(unsafe.Pointer(&s.ring[(s.head+headAhead)&uint64(len(s.ring)-1)]))
+		prefetch.Line(unsafe.Pointer(&s.ring[(s.head+ringAhead)&uint64(len(s.ring)-1)]))
+	}
+}
+
+// prefetchTail starts loading the ring entry ringAhead past the tail, which
+// an insert into the shard writes a few inserts later. Once the ring has
+// wrapped, the tail overwrites entries that expired minutes ago, long gone
+// from the cache, and a write to a line not in the cache waits for it like
+// a read: without this, normbench over the peer feed ran 5% slower (median
+// 0.302 s against 0.284 s, fourteen interleaved runs). In a full ring the
+// tail is where the head was, and prefetchHead has loaded it.
+func (s *shard) prefetchTail() {
+	if len(s.ring) >= prefetchRing && s.tail-s.head < uint64(len(s.ring)) {
+		prefetch.Line(unsafe.Pointer(&s.ring[(s.tail+ringAhead)&uint64(len(s.ring)-1)]))
 	}
 }
 
 const (
 	prefetchRing = 4 * prefetchBuckets // the ring of a table of prefetchBuckets
-	headAhead    = 8                   // three cache lines of entries
+	ringAhead    = 8                   // three cache lines of entries
 )
 
 // removeHead forgets the oldest ring entry; its slot, if any, is now stale.
