@@ -352,12 +352,12 @@ func (s *shard) add(id odds.ID, at int64, tg uint64) {
 			s.removeHead()
 			s.stats.Evicted++
 		}
-		s.prefetchHead() // the tail's next entries too: in a full ring they are the head's
+		s.prefetchAhead(s.head) // and so the tail's: in a full ring they are one
 	} else {
 		if held >= s.roomAt {
 			s.makeRoom()
 		}
-		s.prefetchTail()
+		s.prefetchAhead(s.tail)
 	}
 	pos := s.tail
 	s.ring[pos&uint64(len(s.ring)-1)] = entry{hi: id.Hi, lo: id.Lo, at: at}
@@ -462,7 +462,7 @@ func (s *shard) expire(cutoff int64) {
 		}
 		s.removeHead()
 	}
-	s.prefetchHead()
+	s.prefetchAhead(s.head)
 	if s.nextRing.Len() != 0 && 4*int(s.tail-s.head) < 3*len(s.ring) {
 		// Expiry keeps the shard from growing: do not hold memory for it.
 		s.nextRing.Drop()
@@ -470,31 +470,28 @@ func (s *shard) expire(cutoff int64) {
 	}
 }
 
-// prefetchHead starts loading the ring entry ringAhead past the head,
-// which expiry or eviction reaches a few inserts into the shard later. The
-// head walks the ring in order, but with the other shards' walks in between
-// the processor does not see the stream, and without this each cache line of
-// the ring cost a miss (BenchmarkWindowSeen/64Kkeys: medians of 125 ns a
-// check without, 73 ns with, in eight interleaved runs). It also covers
-// Dedupe's batches, which used to prefetch the entries from the head by
-// group. A small ring stays in the cache.
-func (s *shard) prefetchHead() {
+// prefetchAhead starts loading the ring entry ringAhead past position pos,
+// which a walk along the ring reaches a few inserts into the shard later.
+// Two walks need it, the head's and the tail's; a small ring stays in the
+// cache and skips it.
+//
+// The head (expiry and eviction) walks the ring in order, but with the
+// other shards' walks in between the processor does not see the stream,
+// and without this each cache line of the ring cost a miss
+// (BenchmarkWindowSeen/64Kkeys: medians of 125 ns a check without, 73 ns
+// with, in eight interleaved runs). It also covers Dedupe's batches, which
+// used to prefetch the entries from the head by group.
+//
+// The tail (inserts) writes lines that are not in the cache (entries that
+// expired minutes ago, or a grown ring's fresh ones), and a write to such a
+// line waits for it as a read does: without this, normbench over the peer
+// feed took 1/0.945 of the time (20 alternating rounds) and
+// BenchmarkWindowFill 102-123 ns a check against 77-87. Add prefetches for
+// the tail below the bound only: in a full ring the tail is where the head
+// was, and the head's prefetch has loaded it.
+func (s *shard) prefetchAhead(pos uint64) {
 	if len(s.ring) >= prefetchRing {
-		prefetch.Line(unsafe.Pointer(&s.ring[(s.head+ringAhead)&uint64(len(s.ring)-1)]))
-	}
-}
-
-// prefetchTail starts loading the ring entry ringAhead past the tail, which
-// an insert into the shard writes a few inserts later. The tail writes
-// lines that are not in the cache (entries that expired minutes ago, or a
-// grown ring's fresh ones), and a write to such a line waits for it as a
-// read does: without this, normbench over the peer feed took 1/0.945 of
-// the time (20 alternating rounds) and BenchmarkWindowFill 102-123 ns a
-// check against 77-87. Add calls it below the bound only: in a full ring
-// the tail is where the head was, and prefetchHead has loaded it.
-func (s *shard) prefetchTail() {
-	if len(s.ring) >= prefetchRing {
-		prefetch.Line(unsafe.Pointer(&s.ring[(s.tail+ringAhead)&uint64(len(s.ring)-1)]))
+		prefetch.Line(unsafe.Pointer(&s.ring[(pos+ringAhead)&uint64(len(s.ring)-1)]))
 	}
 }
 
