@@ -2,112 +2,138 @@ package generic
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/oddsflow/oddsflow/internal/jsonscan"
+	"github.com/oddsflow/oddsflow/odds"
+	"github.com/shopspring/decimal"
 )
 
-// decodeFast reads the outcome-list shape as the reference design's
-// producers write it: its keys in their usual order, compact or spaced as
-// Python's json.dumps writes by default (", " and ": "), plain strings,
-// American or decimal prices as numbers, and a line or not. It reports
-// false at the first byte that does not fit, and Normalize starts again with
-// the general decoder, so this path only ever agrees with it
-// (FuzzOutcomesFast checks that) and is about three times faster: it matches
-// the keys as one literal each instead of scanning, and leaves validation it
-// cannot do quickly to that fallback.
-func (o *Outcomes) decodeFast(b []byte, outs []rawOutcome) (message, []rawOutcome, bool) {
+// normalizeFast appends the events of b, read in the outcome-list shape as
+// the reference design's producers write it: its keys in their usual order,
+// compact or spaced as Python's json.dumps writes by default (", " and ": "),
+// plain strings, American or decimal prices as numbers, and a line or not.
+// It reports false, with dst as it was, at the first byte that does not fit
+// and at any field the general path would report, and Normalize starts again
+// with the general decoder, so this path only ever agrees with it
+// (FuzzOutcomesFast checks that). It matches the keys as one literal each
+// instead of scanning, and builds each event as it reads its outcome, so
+// that nothing is copied between reading and building.
+func (o *Outcomes) normalizeFast(dst []odds.Event, b []byte, received time.Time) ([]odds.Event, bool) {
 	var (
-		m                message
 		provider, market []byte
+		key              odds.Hasher
 		ok               bool
 	)
+	n0 := len(dst)
 	i, ok := lit(b, 0, &litProvider)
 	if !ok {
-		return m, nil, false
+		return dst, false
 	}
 	l := &compact
 	if i < len(b) && b[i] == ' ' {
 		l = &spaced
 		i++
 	}
-	if provider, i, ok = str(b, i); !ok {
-		return m, nil, false
+	if provider, i, ok = str(b, i); !ok || len(provider) == 0 {
+		return dst, false
 	}
 	if i, ok = lit(b, i, &l.market); !ok {
-		return m, nil, false
+		return dst, false
 	}
-	if market, i, ok = str(b, i); !ok {
-		return m, nil, false
+	if market, i, ok = str(b, i); !ok || len(market) == 0 {
+		return dst, false
 	}
 	if i, ok = lit(b, i, &l.timestamp); !ok {
-		return m, nil, false
+		return dst, false
 	}
 	// A feed has thousands of markets, and the interner's slot for this one
 	// is seldom still in the cache: it is prefetched now and read once the
 	// rest of the message is.
 	marketHash := o.in.str.prefetch(market)
-	m.key.AddBytes(provider)
-	m.key.AddBytes(market)
-	if m.ts, i, ok = integer(b, i); !ok {
-		return m, nil, false
+	// The fields every outcome shares are hashed once, from the payload
+	// while it is in the cache (the interned strings' bytes may not be).
+	key.AddBytes(provider)
+	key.AddBytes(market)
+	ts, i, ok := integer(b, i)
+	if !ok {
+		return dst, false
 	}
-	m.hasTS = true
-	m.key.AddUint64(uint64(m.ts))
-	m.hashed = true
+	key.AddUint64(uint64(ts))
 	if j, ok := lit(b, i, &l.receivedAt); ok {
-		if m.recv, i, ok = integer(b, j); !ok {
-			return m, nil, false
+		var recv int64
+		if recv, i, ok = integer(b, j); !ok {
+			return dst, false
 		}
-		m.hasRecv = true
+		received = time.Unix(0, recv).UTC()
 	}
 	if i, ok = lit(b, i, &l.outcomes); !ok {
-		return m, nil, false
+		return dst, false
 	}
-	m.hasO = true
 	if i < len(b) && b[i] == ']' {
 		i++
 	} else {
 		if i, ok = lit(b, i, &l.name); !ok {
-			return m, nil, false
+			return dst, false
 		}
 		for {
 			var (
-				out  rawOutcome
-				name []byte
+				name, price, line []byte
+				v                 int64
+				isInt             bool
 			)
-			if name, i, ok = str(b, i); !ok {
-				return m, nil, false
+			if name, i, ok = str(b, i); !ok || len(name) == 0 {
+				return dst[:n0], false
 			}
 			if i, ok = lit(b, i, &l.price); !ok {
-				return m, nil, false
+				return dst[:n0], false
 			}
-			out.name, out.nameSeen = o.in.string(name), true
-			if out.price, out.priceInt, out.isInt, i, ok = numInt(b, i); !ok {
-				return m, nil, false
+			selection := o.in.string(name)
+			if price, v, isInt, i, ok = numInt(b, i); !ok {
+				return dst[:n0], false
 			}
-			out.priceSeen, out.plain = true, true // numInt reads no exponent
+			dst = append(dst, odds.Event{}) // built in place: an event is 200 bytes
+			ev := &dst[len(dst)-1]
+			var err error
+			if ev.Price, err = o.number(price, v, isInt); err != nil {
+				return dst[:n0], false
+			}
 			if j, ok := lit(b, i, &l.line); ok {
-				if out.line, i, ok = num(b, j); !ok {
-					return m, nil, false
+				if line, i, ok = num(b, j); !ok {
+					return dst[:n0], false
 				}
-				out.hasLine = true
+				d, err := o.in.line(line)
+				if err != nil {
+					return dst[:n0], false
+				}
+				ev.Line = decimal.NullDecimal{Decimal: d, Valid: true}
 			}
-			outs = append(outs, out)
+			ev.Selection = selection
+			h := key
+			h.AddString(selection)
+			h.AddBytes(price)
+			h.AddBytes(line)
+			ev.ID = h.Sum()
 			if i, ok = lit(b, i, &l.next); !ok {
 				break
 			}
 		}
 		if i+2 > len(b) || b[i] != '}' || b[i+1] != ']' {
-			return m, nil, false
+			return dst[:n0], false
 		}
 		i += 2
 	}
 	if i+1 != len(b) || b[i] != '}' {
-		return m, nil, false
+		return dst[:n0], false
 	}
-	m.provider = o.in.string(provider)
-	m.market = o.in.stringHashed(market, marketHash)
-	return m, outs, true
+	p := o.in.string(provider)
+	m := o.in.stringHashed(market, marketHash)
+	source := time.UnixMilli(ts).UTC()
+	for k := n0; k < len(dst); k++ {
+		ev := &dst[k]
+		ev.Provider, ev.Market, ev.SourceTime, ev.ReceivedAt = p, m, source, received
+	}
+	return dst, true
 }
 
 // literal is a run of 8 to 16 bytes of expected text, such as

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/oddsflow/oddsflow/collect"
-	"github.com/oddsflow/oddsflow/internal/jsonscan"
 	"github.com/oddsflow/oddsflow/normalize"
 	"github.com/oddsflow/oddsflow/odds"
 )
@@ -181,57 +180,54 @@ func TestOutcomesFastPathTaken(t *testing.T) {
 		`{"provider": "bet365", "market_id": "nfl-2026-00411:totals", "timestamp": 1795000000002, "received_at": 1795000000002953893, "outcomes": [{"name": "over", "price": -363, "line": 36.5}, {"name": "under", "price": -213, "line": 36.5}]}`,
 		`{"provider": "p", "market_id": "m", "timestamp": 1, "outcomes": []}`,
 	} {
-		if _, _, ok := n.decodeFast([]byte(msg), nil); !ok {
-			t.Errorf("fast decoder refused %s", msg)
+		if _, ok := n.normalizeFast(nil, []byte(msg), time.Time{}); !ok {
+			t.Errorf("fast path refused %s", msg)
 		}
 	}
 	for _, msg := range []string{
 		`{"provider":"p","market_id":"m","timestamp":9223372036854775808,"outcomes":[]}`,
 		`{"provider":"p","market_id":"m","timestamp":1,"outcomes":[{"name":"a","price":"-110"}]}`,
 		`{"market_id":"m","provider":"p","timestamp":1,"outcomes":[]}`,
+		// Reported by the general path, which keeps the good outcomes.
+		`{"provider":"p","market_id":"m","timestamp":1,"outcomes":[{"name":"a","price":-110},{"name":"b","price":50}]}`,
+		`{"provider":"p","market_id":"m","timestamp":1,"outcomes":[{"name":"","price":-110}]}`,
+		`{"provider":"","market_id":"m","timestamp":1,"outcomes":[]}`,
 	} {
-		if _, _, ok := n.decodeFast([]byte(msg), nil); ok {
-			t.Errorf("fast decoder took %s", msg)
+		if _, ok := n.normalizeFast(nil, []byte(msg), time.Time{}); ok {
+			t.Errorf("fast path took %s", msg)
 		}
 	}
 }
 
-// FuzzOutcomesFast: whatever the fast decoder accepts, the general one
-// reads the same.
+// FuzzOutcomesFast: whatever the fast path takes, the general one reads to
+// the same events, and what it refuses it leaves as it was.
 func FuzzOutcomesFast(f *testing.F) {
 	seedLines(f, "testdata/outcomes.input")
 	f.Add([]byte(`{"provider": "p", "market_id": "m", "timestamp": 1, "outcomes": [{"name": "a", "price": -110, "line": 2.5}, {"name": "b", "price": 1.91}]} `))
-	n := NewOutcomes(Config{})
+	f.Add([]byte(`{"provider":"p","market_id":"m","timestamp":1,"outcomes":[{"name":"a","price":-110},{"name":"b","price":50}]}`))
+	normalizers := []*Outcomes{NewOutcomes(Config{}), NewOutcomes(Config{Prices: Decimal})}
+	received := time.Unix(0, 1795000000123456789).UTC()
+	before := odds.Event{Provider: "earlier", ID: odds.ID{Hi: 1, Lo: 2}}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fast, fastOuts, ok := n.decodeFast(b, nil)
-		if !ok {
-			return
-		}
-		general, generalOuts, err := n.decode(b, nil)
-		if err != nil {
-			t.Fatalf("fast decoder accepted %q, general one says %v", b, err)
-		}
-		// The fast decoder hashes the shared fields from the payload; that
-		// must be what hashing the decoded strings gives.
-		var key odds.Hasher
-		key.AddString(general.provider)
-		key.AddString(general.market)
-		key.AddUint64(uint64(general.ts))
-		if !fast.hashed || fast.key != key {
-			t.Fatalf("%q: fast decoder's key %+v, want %+v", b, fast.key, key)
-		}
-		fast.key, fast.hashed = odds.Hasher{}, false
-		// It reads an integer price's value as it scans it; that must be
-		// what parsing the price gives.
-		for i := range fastOuts {
-			out := &fastOuts[i]
-			if v, ok := jsonscan.ParseInt(out.price); out.isInt && (!ok || v != out.priceInt) {
-				t.Fatalf("%q: outcome %d: fast decoder read price %s as %d", b, i, out.price, out.priceInt)
+		for _, n := range normalizers {
+			fast, ok := n.normalizeFast([]odds.Event{before}, b, received)
+			if !ok {
+				if len(fast) != 1 || !reflect.DeepEqual(fast[0], before) {
+					t.Fatalf("%q: the refusing fast path left %+v", b, fast)
+				}
+				continue
 			}
-			out.isInt, out.priceInt = false, 0
-		}
-		if !reflect.DeepEqual(fast, general) || !reflect.DeepEqual(fastOuts, generalOuts) {
-			t.Fatalf("%q:\nfast    %+v %+v\ngeneral %+v %+v", b, fast, fastOuts, general, generalOuts)
+			m, outs, err := n.decode(b, nil)
+			if err != nil {
+				t.Fatalf("fast path (prices %d) took %q, the general decoder says %v", n.format, b, err)
+			}
+			general, err := n.events([]odds.Event{before}, &m, outs, received)
+			if err != nil {
+				t.Fatalf("fast path (prices %d) took %q, the general path reports %v", n.format, b, err)
+			}
+			if !reflect.DeepEqual(fast, general) {
+				t.Fatalf("%q (prices %d):\nfast    %+v\ngeneral %+v", b, n.format, fast, general)
+			}
 		}
 	})
 }

@@ -71,17 +71,13 @@ func NewOutcomes(cfg Config) *Outcomes {
 	return &Outcomes{format: cfg.Prices, in: cfg.interner()}
 }
 
-// message is one outcome-list message as read but for its outcomes, which
-// travel beside it so that escape analysis keeps them on the stack.
+// message is one outcome-list message as the general decoder reads it but
+// for its outcomes, which travel beside it so that escape analysis keeps
+// them on the stack.
 type message struct {
 	provider, market     string
 	ts, recv             int64
 	hasTS, hasRecv, hasO bool
-	// key, when hashed, holds provider, market and ts, hashed by the fast
-	// decoder from the payload while it is in the cache (the interned
-	// strings' bytes may not be).
-	key    odds.Hasher
-	hashed bool
 }
 
 // rawOutcome holds one outcome's fields as slices of the payload until the
@@ -90,8 +86,6 @@ type rawOutcome struct {
 	name      string
 	price     []byte
 	priceStr  bool // price was a JSON string
-	priceInt  int64
-	isInt     bool // price is an integer number, of value priceInt
 	line      []byte
 	hasLine   bool
 	nameSeen  bool
@@ -101,13 +95,13 @@ type rawOutcome struct {
 
 // Normalize implements [normalize.Normalizer].
 func (o *Outcomes) Normalize(dst []odds.Event, env collect.Envelope) ([]odds.Event, error) {
+	if out, ok := o.normalizeFast(dst, env.Payload, env.ReceivedAt); ok {
+		return out, nil
+	}
 	var stack [4]rawOutcome
-	m, outs, ok := o.decodeFast(env.Payload, stack[:0])
-	if !ok {
-		var err error
-		if m, outs, err = o.decode(env.Payload, stack[:0]); err != nil {
-			return dst, err
-		}
+	m, outs, err := o.decode(env.Payload, stack[:0])
+	if err != nil {
+		return dst, err
 	}
 	return o.events(dst, &m, outs, env.ReceivedAt)
 }
@@ -191,12 +185,10 @@ func (o *Outcomes) events(dst []odds.Event, m *message, outs []rawOutcome, recei
 	source := time.UnixMilli(m.ts).UTC()
 
 	// The fields every outcome shares are hashed once.
-	h := m.key
-	if !m.hashed {
-		h.AddString(m.provider)
-		h.AddString(m.market)
-		h.AddUint64(uint64(m.ts))
-	}
+	var h odds.Hasher
+	h.AddString(m.provider)
+	h.AddString(m.market)
+	h.AddUint64(uint64(m.ts))
 	var errs []error
 	for i := range outs {
 		out := &outs[i]
@@ -315,22 +307,30 @@ func (o *Outcomes) event(ev *odds.Event, out *rawOutcome, h odds.Hasher) error {
 }
 
 func (o *Outcomes) price(out *rawOutcome) (odds.Price, error) {
-	raw, isString := out.price, out.priceStr
-	if !isString && !out.plain && hasExponent(raw) {
-		return odds.Price{}, fmt.Errorf("%w: price %q has an exponent", odds.ErrInvalidOdds, raw)
+	if out.priceStr {
+		return o.in.price(out.price, odds.Parse)
 	}
-	switch {
-	case isString || o.format == Text:
+	if !out.plain && hasExponent(out.price) {
+		return odds.Price{}, fmt.Errorf("%w: price %q has an exponent", odds.ErrInvalidOdds, out.price)
+	}
+	return o.number(out.price, 0, false)
+}
+
+// number returns the price written as raw, a JSON number without an
+// exponent, whose value is v if isInt.
+func (o *Outcomes) number(raw []byte, v int64, isInt bool) (odds.Price, error) {
+	switch o.format {
+	case Text:
 		return o.in.price(raw, odds.Parse)
-	case o.format == American:
-		if out.isInt {
-			return odds.FromAmerican(out.priceInt)
+	case American:
+		if isInt {
+			return odds.FromAmerican(v)
 		}
 		if a, ok := jsonscan.ParseInt(raw); ok {
 			return odds.FromAmerican(a) // a table lookup for every common price
 		}
 		return o.in.price(raw, parseAmerican)
-	case o.format == Decimal:
+	case Decimal:
 		return o.in.price(raw, parseDecimal)
 	default:
 		return odds.Price{}, fmt.Errorf("%w: fractional price %s is not a string", normalize.ErrMalformed, raw)
