@@ -3,8 +3,9 @@
 # measured in the same run, since the machines are noisy.
 #
 # usage: scripts/bench.sh [section...]
-#   sections: odds peer dedupe collect sinks book fanout pipeline scale
+#   sections: odds peer dedupe collect sinks book fanout pipeline scale pgo
 #   (default: odds peer dedupe collect sinks book fanout)
+#   pgo:      rewrites internal/cmd/normbench/default.pgo, the profile go build uses for it
 #   pipeline: P5 (in-process, 200K msgs/s), P4 (WebSocket to PostgreSQL, 20K msgs/s, 60s,
 #             in one pipeline and through Kafka),
 #             P6 (125K msgs/s into PostgreSQL + Redis for 60s, rows and RSS)
@@ -88,33 +89,59 @@ for s in $sections; do
 		n=${PEER_MESSAGES:-500000}
 		echo "== peer: normalize + dedupe of the same $n-message feed, Python reference vs Go on one core"
 		python3 scripts/peer/gen_feed.py "$n" "$bench_work/feed.jsonl"
+		# go build uses internal/cmd/normbench/default.pgo (see the pgo section); the
+		# build without it is measured beside it.
 		go build -o "$bench_work/normbench" ./internal/cmd/normbench
+		go build -pgo=off -o "$bench_work/normbench-nopgo" ./internal/cmd/normbench
 		field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$2"; }
 		# Three rounds, back to back: this machine's speed drifts by tens of percent
 		# within minutes, so each ratio compares neighbouring runs. The Python run
-		# takes about 12 s and so averages over those swings; one Go run takes well
-		# under a second and catches a single spell, so Go runs five times a round
-		# and its rate is all the events over all the time, as Python's is.
-		ratios=()
+		# takes about 5 s and so averages over those swings; one Go run takes well
+		# under a second and catches a single spell, so each Go build runs five times
+		# a round, the two alternating, and its rate is all the events over all the
+		# time, as Python's is.
+		ratios=() nopgo_ratios=()
 		for round in 1 2 3; do
 			py=$(python3 scripts/peer/seed_normalizer.py "$bench_work/feed.jsonl")
 			echo "round $round python: $py"
-			events=0 secs=0
+			declare -A events=() secs=()
 			for run in 1 2 3 4 5; do
-				gov=$(GOMAXPROCS=1 "$bench_work/normbench" "$bench_work/feed.jsonl")
-				echo "round $round go $run:   $gov"
-				if [ "$(field unique "$py")" != "$(field unique "$gov")" ]; then
-					echo "unique counts differ" >&2
-					exit 1
-				fi
-				events=$((events + $(field events "$gov")))
-				secs=$(awk -v a="$secs" -v b="$(field seconds "$gov")" 'BEGIN { print a + b }')
+				for build in normbench normbench-nopgo; do
+					gov=$(GOMAXPROCS=1 "$bench_work/$build" "$bench_work/feed.jsonl")
+					echo "round $round $build $run: $gov"
+					if [ "$(field unique "$py")" != "$(field unique "$gov")" ]; then
+						echo "unique counts differ" >&2
+						exit 1
+					fi
+					events[$build]=$((${events[$build]:-0} + $(field events "$gov")))
+					secs[$build]=$(awk -v a="${secs[$build]:-0}" -v b="$(field seconds "$gov")" 'BEGIN { print a + b }')
+				done
 			done
-			gorate=$(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.0f", e / s }')
-			echo "round $round go:     events_per_s=$gorate over five runs"
-			ratios+=("$(awk -v g="$gorate" -v p="$(field events_per_s "$py")" 'BEGIN { printf "%.1f", g / p }')")
+			pyrate=$(field events_per_s "$py")
+			for build in normbench normbench-nopgo; do
+				gorate=$(awk -v e="${events[$build]}" -v s="${secs[$build]}" 'BEGIN { printf "%.0f", e / s }')
+				echo "round $round $build: events_per_s=$gorate over five runs"
+				ratio=$(awk -v g="$gorate" -v p="$pyrate" 'BEGIN { printf "%.1f", g / p }')
+				if [ "$build" = normbench ]; then ratios+=("$ratio"); else nopgo_ratios+=("$ratio"); fi
+			done
+			unset events secs
 		done
-		echo "same unique count; Go/Python = ${ratios[*]}x in three rounds, median $(printf '%s\n' "${ratios[@]}" | sort -g | sed -n 2p)x"
+		median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+		echo "same unique count; Go/Python = ${ratios[*]}x in three rounds, median $(median "${ratios[@]}")x"
+		echo "built without the profile (-pgo=off): ${nopgo_ratios[*]}x, median $(median "${nopgo_ratios[@]}")x"
+		;;
+	pgo)
+		# Writes the profile that go build uses for normbench: ten CPU profiles of a
+		# build without one, over the peer feed, merged. Run it again when the hot
+		# path changes; a stale profile still builds, and only inlines less.
+		n=${PEER_MESSAGES:-500000}
+		python3 scripts/peer/gen_feed.py "$n" "$bench_work/feed.jsonl"
+		go build -pgo=off -o "$bench_work/normbench" ./internal/cmd/normbench
+		for run in $(seq 1 10); do
+			GOMAXPROCS=1 "$bench_work/normbench" -cpuprofile "$bench_work/cpu$run.pprof" "$bench_work/feed.jsonl" >/dev/null
+		done
+		go tool pprof -proto "$bench_work"/cpu*.pprof >internal/cmd/normbench/default.pgo
+		echo "== pgo: wrote internal/cmd/normbench/default.pgo from ten CPU profiles"
 		;;
 	dedupe)
 		echo "== dedupe: Window checks (one core) and memory per key"
